@@ -1,0 +1,58 @@
+"""Composition root: registers each API family's blueprint and the event handlers.
+
+WebSocket handlers must be declared on `app` itself (Chalice does not wrap them inside a
+Blueprint), so they live here and call plain functions in chalicelib.
+"""
+from chalice import Chalice, Rate
+
+from chalicelib import logs
+from chalicelib.api import websocket
+from chalicelib.api.platform import platform
+from chalicelib.services import events
+from chalicelib.services import ledger
+
+app = Chalice(app_name="broker")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+app.log.setLevel("INFO")
+
+app.register_blueprint(platform)
+
+
+@app.middleware("http")
+def bind_request_id(event, get_response):
+    logs.bind_request((event.context or {}).get("requestId"))
+    try:
+        return get_response(event)
+    finally:
+        logs.clear_request()
+
+
+@app.on_ws_connect()
+def ws_connect(event):
+    return websocket.connect(event.to_dict())
+
+
+@app.on_ws_message()
+def ws_message(event):
+    return websocket.message(event.to_dict())
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event):
+    return websocket.disconnect(event.to_dict())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def relay_pending_events(event):
+    """Finishes relaying events whose request died between commit and relay."""
+    return {"relayed": events.relay_pending(min_age_seconds=30)}
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def reconcile_ledger(event):
+    result = ledger.reconcile()
+    if not result.ok:
+        logs.logger.error("ledger reconciliation found differences", extra={
+            "unbalanced_tokens": {k: str(v) for k, v in result.unbalanced_tokens.items()},
+            "mismatched_balances": result.mismatched_balances[:50]})
+    return {"ok": result.ok}
