@@ -53,3 +53,8 @@ def owner_of(account_id: str) -> Optional[AccountOwner]:
                          record.account_index)
     _owners[account_id] = owner
     return owner
+
+
+def forget_cached_owners() -> None:
+    """For tests that recreate the table: the cache must not outlive the data."""
+    _owners.clear()
