@@ -10,6 +10,8 @@ from chalicelib.api import websocket
 from chalicelib.api.platform import platform
 from chalicelib.services import events
 from chalicelib.services import ledger
+from chalicelib.services import orders
+from chalicelib.workers import matcher
 
 app = Chalice(app_name="broker")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -40,6 +42,17 @@ def ws_message(event):
 @app.on_ws_disconnect()
 def ws_disconnect(event):
     return websocket.disconnect(event.to_dict())
+
+
+@app.on_sqs_message(queue="broker-matching.fifo", batch_size=10, name="matcher")
+def match_orders(event):
+    return matcher.handle_batch(event.to_dict())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def requeue_stale_matching_work(event):
+    """Orders whose enqueue was lost after their commit still reach the matcher."""
+    return {"requeued": orders.requeue_stale_work(min_age_seconds=60)}
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
