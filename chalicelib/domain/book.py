@@ -2,9 +2,13 @@
 
 Each side keeps its price levels in a list sorted so that the best level is
 last (bids by price, asks by negated price), with a dict from price to level
-beside it: the best level is `levels[-1]`, a new level is found with bisect,
-and removing the best level is a pop from the end. A level is a FIFO of orders
-in an OrderedDict, so an order anywhere in the queue is removed in O(1) by id.
+beside it: the best level is `levels[-1]`, a new level's place is found with
+bisect (O(log n) comparisons, then a memmove of the list), an existing level is
+a dict lookup, and removing the best level is a pop from the end. A level is a FIFO of orders
+in an insertion-ordered dict, so an order anywhere in the queue is removed in
+O(1) by id. (A plain dict rather than an OrderedDict: iterating past entries
+deleted at the front costs a C-level skip each, and CPython compacts them on
+the next resize, so it stays linear in the live orders and is cheaper to build.)
 
 The book changes only through `apply` (a `MatchResult` computed by
 `matching.match`), `cancel` and `rebuild`. Every change adds one to `version`.
@@ -19,18 +23,20 @@ which the order started resting, which the matcher sets and the store persists.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.orders import Order, OrderType, Side
+from chalicelib.domain.orders import Order, OrderStatus, OrderType, Side
 
 if TYPE_CHECKING:
     from chalicelib.domain.matching import MatchResult
 
 ZERO = Decimal(0)
 _RESTING_TYPES = (OrderType.LIMIT, OrderType.LIMIT_MAKER)
+# Enum members read through their class cost ~200 ns on CPython 3.11.
+_BUY = Side.BUY
+_FILLED = OrderStatus.FILLED
 
 
 class StaleBookError(RuntimeError):
@@ -40,11 +46,12 @@ class StaleBookError(RuntimeError):
 class PriceLevel:
     """The orders resting at one price, oldest first, and their total remaining quantity."""
 
-    __slots__ = ("price", "orders", "total_qty")
+    __slots__ = ("price", "key", "orders", "total_qty")
 
-    def __init__(self, price: Decimal) -> None:
+    def __init__(self, price: Decimal, key: Decimal) -> None:
         self.price = price
-        self.orders: OrderedDict[int, Order] = OrderedDict()
+        self.key = key  # its sort key within its side
+        self.orders: dict[int, Order] = {}
         self.total_qty = ZERO
 
     def __repr__(self) -> str:
@@ -74,14 +81,11 @@ class BookSide:
     def level_at(self, price: Decimal) -> PriceLevel | None:
         return self._by_price.get(price)
 
-    def _key(self, price: Decimal) -> Decimal:
-        return price if self.side is Side.BUY else -price
-
     def append(self, order: Order, remaining: Decimal) -> None:
         level = self._by_price.get(order.price)
         if level is None:
-            level = PriceLevel(order.price)
-            key = self._key(order.price)
+            key = order.price if self.side is _BUY else -order.price
+            level = PriceLevel(order.price, key)
             index = bisect_left(self._keys, key)
             self._keys.insert(index, key)
             self._levels.insert(index, level)
@@ -101,7 +105,7 @@ class BookSide:
             self._keys.pop()
             self._levels.pop()
         else:
-            index = bisect_left(self._keys, self._key(level.price))
+            index = bisect_left(self._keys, level.key)
             del self._keys[index]
             del self._levels[index]
         del self._by_price[level.price]
@@ -145,7 +149,7 @@ class OrderBook:
         return self._orders.get(order_id)
 
     def side(self, side: Side) -> BookSide:
-        return self.bids if side is Side.BUY else self.asks
+        return self.bids if side is _BUY else self.asks
 
     def best_bid(self) -> Decimal | None:
         level = self.bids.best()
@@ -175,7 +179,7 @@ class OrderBook:
         order = self._orders.pop(order_id, None)
         if order is None:
             return None
-        self.side(order.side).discard(order, order.quantity - order.executed_qty)
+        (self.bids if order.side is _BUY else self.asks).discard(order, order.quantity - order.executed_qty)
         self.version += 1
         return order
 
@@ -185,10 +189,10 @@ class OrderBook:
             raise StaleBookError(
                 f"result planned at version {result.book_version}, book is at {self.version}"
             )
-        maker_side = self.side(result.taker.side.opposite)
+        maker_side = self.asks if result.taker.side is _BUY else self.bids
         for update in result.maker_updates:
             order = self._orders[update.order_id]
-            if update.status.is_final:
+            if update.status is _FILLED:
                 del self._orders[update.order_id]
                 maker_side.discard(order, order.quantity - order.executed_qty)
             else:
@@ -207,7 +211,7 @@ class OrderBook:
         if order.order_id in self._orders:
             raise ValueError(f"order {order.order_id} is already on the book")
         self._orders[order.order_id] = order
-        self.side(order.side).append(order, order.quantity - order.executed_qty)
+        (self.bids if order.side is _BUY else self.asks).append(order, order.quantity - order.executed_qty)
 
     def _check_restable(self, order: Order) -> None:
         if order.symbol != self.symbol:

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import NamedTuple
 
-from chalicelib.domain.filters import SymbolRules, floor_to_step
+from chalicelib.domain.filters import SymbolRules
 from chalicelib.domain.orders import Side
 
 ZERO = Decimal(0)
@@ -67,6 +68,35 @@ class FeeSchedule:
 
 
 FREE = FeeSchedule(FeeRates(ZERO, ZERO))
+# Enum members read through their class cost ~200 ns on CPython 3.11.
+_MAKER = Role.MAKER
+_BUY = Side.BUY
+
+
+class FeeTerms(NamedTuple):
+    """How one side of a fill is charged: `rate` of what it receives, rounded down to `precision`.
+
+    A NamedTuple because the matcher builds one per order and role on its hot path.
+    """
+
+    asset: str
+    rate: Decimal
+    precision: Decimal
+    on_base: bool  # a buyer pays out of the base it receives, a seller out of the quote
+
+    def charge(self, quantity: Decimal, quote_quantity: Decimal) -> Decimal:
+        if not self.rate:
+            return ZERO
+        # floor_to_step, inlined: this runs twice per fill.
+        return ((quantity if self.on_base else quote_quantity) * self.rate // self.precision) * self.precision
+
+
+def fee_terms(side: Side, role: Role, rates: FeeRates, rules: SymbolRules) -> FeeTerms:
+    """The terms for every fill of one order in one role; the matcher computes them once per order."""
+    rate = rates.maker if role is _MAKER else rates.taker
+    if side is _BUY:
+        return FeeTerms(rules.base_asset, rate, rules.base_precision, True)
+    return FeeTerms(rules.quote_asset, rate, rules.quote_precision, False)
 
 
 def fee_for(
@@ -78,7 +108,5 @@ def fee_for(
     rules: SymbolRules,
 ) -> Fee:
     """The fee one side of a fill pays, from what that side receives."""
-    rate = rates.maker if role is Role.MAKER else rates.taker
-    if side is Side.BUY:
-        return Fee(rules.base_asset, floor_to_step(quantity * rate, rules.base_precision))
-    return Fee(rules.quote_asset, floor_to_step(quote_quantity * rate, rules.quote_precision))
+    terms = fee_terms(side, role, rates, rules)
+    return Fee(terms.asset, terms.charge(quantity, quote_quantity))

@@ -33,13 +33,10 @@ from chalicelib.domain.errors import (
     QuantityTooSmall,
     SymbolNotTrading,
 )
+from chalicelib.domain.money import on_grid
 from chalicelib.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 
 ZERO = Decimal(0)
-
-
-def is_on_grid(value: Decimal, step: Decimal) -> bool:
-    return value % step == ZERO
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
@@ -83,15 +80,17 @@ class SymbolRules:
         for name in ("tick_size", "step_size", "market_quote_step", "base_precision", "quote_precision"):
             if getattr(self, name) <= ZERO:
                 raise ValueError(f"{name} must be positive")
-        if not ZERO < self.min_price <= self.max_price or not is_on_grid(self.min_price, self.tick_size):
+        if not ZERO < self.min_price <= self.max_price or not on_grid(self.min_price, self.tick_size):
             raise ValueError("min_price must be positive, on the tick grid and not above max_price")
-        if not ZERO < self.min_qty <= self.max_qty or not is_on_grid(self.min_qty, self.step_size):
+        if not ZERO < self.min_qty <= self.max_qty or not on_grid(self.min_qty, self.step_size):
             raise ValueError("min_qty must be positive, on the step grid and not above max_qty")
         if self.min_notional < ZERO:
             raise ValueError("min_notional must not be negative")
 
 
 def parse_side(value: Side | str) -> Side:
+    if isinstance(value, Side):
+        return value
     try:
         return Side(value.upper() if isinstance(value, str) else value)
     except ValueError:
@@ -99,6 +98,8 @@ def parse_side(value: Side | str) -> Side:
 
 
 def parse_order_type(value: OrderType | str) -> OrderType:
+    if isinstance(value, OrderType):
+        return value
     try:
         return OrderType(value.upper() if isinstance(value, str) else value)
     except ValueError:
@@ -106,6 +107,8 @@ def parse_order_type(value: OrderType | str) -> OrderType:
 
 
 def parse_time_in_force(value: TimeInForce | str | None) -> TimeInForce:
+    if isinstance(value, TimeInForce):
+        return value
     if value is None or value == "":
         return TimeInForce.GTC
     try:
@@ -161,7 +164,7 @@ def _check_price(rules: SymbolRules, price: Decimal | None) -> None:
         raise MissingParameter("price", "Price is required for LIMIT and LIMIT_MAKER orders")
     if not price.is_finite() or price <= ZERO:
         raise InvalidParameter("price", "Price must be a positive number")
-    if not is_on_grid(price, rules.tick_size):
+    if not on_grid(price, rules.tick_size):
         raise PriceOffTick(message=f"Price must be a multiple of {rules.tick_size}")
     if price < rules.min_price:
         raise PriceTooLow(message=f"Price must be at least {rules.min_price}")
@@ -172,7 +175,7 @@ def _check_price(rules: SymbolRules, price: Decimal | None) -> None:
 def _check_quantity(rules: SymbolRules, quantity: Decimal) -> None:
     if not quantity.is_finite() or quantity <= ZERO:
         raise InvalidParameter("quantity", "Quantity must be a positive number")
-    if not is_on_grid(quantity, rules.step_size):
+    if not on_grid(quantity, rules.step_size):
         raise QuantityOffStep(message=f"Quantity must be a multiple of {rules.step_size}")
     if quantity < rules.min_qty:
         raise QuantityTooSmall(message=f"Quantity must be at least {rules.min_qty}")
@@ -185,7 +188,7 @@ def _check_market_buy_amount(rules: SymbolRules, amount: Decimal) -> None:
     # until it fills); its quote amount is held to the quote grid and the notional.
     if not amount.is_finite() or amount <= ZERO:
         raise InvalidParameter("quantity", "Amount must be a positive number")
-    if not is_on_grid(amount, rules.market_quote_step):
+    if not on_grid(amount, rules.market_quote_step):
         raise AmountOffPrecision(message=f"Amount must be a multiple of {rules.market_quote_step}")
     if amount < rules.min_notional:
         raise NotionalTooSmall(message=f"Order amount must be at least {rules.min_notional}")

@@ -21,7 +21,7 @@ remainder, a MARKET BUY's unspendable dust).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
@@ -107,7 +107,10 @@ class Order:
     client_order_id: str = ""
     created_at: int = 0
     # Orders sharing a key never trade with each other; defaults to the account.
-    self_trade_key: str = field(default="")
+    self_trade_key: str = ""
+    # The book version at which the order started resting: earlier rests first
+    # within its price level. Set by the matcher, persisted for book rebuilds.
+    priority: int = 0
 
     def __post_init__(self) -> None:
         if not self.self_trade_key:
@@ -175,9 +178,18 @@ def open_order(
     )
 
 
-def with_execution(order: Order, executed_qty: Decimal, executed_quote: Decimal, status: OrderStatus) -> Order:
-    """A copy of `order` with new cumulative execution figures and status."""
-    return replace(order, executed_qty=executed_qty, executed_quote=executed_quote, status=status)
+def with_execution(
+    order: Order, executed_qty: Decimal, executed_quote: Decimal, status: OrderStatus, priority: int | None = None
+) -> Order:
+    """A copy of `order` with new cumulative execution figures, status and (optionally) priority."""
+    # Positional on purpose: the matcher calls this once per order and
+    # dataclasses.replace costs six times as much.
+    return Order(
+        order.order_id, order.account_id, order.org_id, order.user_id, order.symbol, order.side, order.type,
+        order.time_in_force, order.price, order.quantity, order.quote_amount, executed_qty, executed_quote,
+        status, order.client_order_id, order.created_at, order.self_trade_key,
+        order.priority if priority is None else priority,
+    )
 
 
 def lock_asset_is_base(order: Order) -> bool:

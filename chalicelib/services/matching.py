@@ -26,7 +26,7 @@ from typing import Optional
 
 from chalicelib.domain import settlement
 from chalicelib.domain.book import OrderBook
-from chalicelib.domain.errors import ConcurrentUpdate
+from chalicelib.domain.errors import ConcurrentUpdate, InsufficientBalance
 from chalicelib.domain.events import Event, org_stream, symbol_stream, user_stream
 from chalicelib.domain.ledger import Movement, Posting
 from chalicelib.domain.market_data import DAY_MS, Kline, KlineInterval, ticker_24h
@@ -119,9 +119,11 @@ def _process_once(symbol: str, exchange_id: str, works: list[Work]) -> None:
     assets = settlement.Assets(rules.base_asset, rules.quote_asset)
     cursor = settlement.MarketCursor(cache.state.last_trade_id, dict(cache.state.open_klines))
     batch = _Batch(cache, symbol)
+    planned: set[str] = set()
     for work in works:
-        if not order_store.work_exists(work):
-            continue
+        if work.dedup_id in planned or not order_store.work_exists(work):
+            continue  # a duplicate delivery, in this batch or of work already committed
+        planned.add(work.dedup_id)
         now = int(time.time() * 1000)
         if work.kind == "cancel":
             steps = _plan_cancel(cache, work)
@@ -248,7 +250,12 @@ class _Batch:
             for trade in self.trades:
                 market_store.stage_trade(tx, trade)
             if postings:
-                ledger.stage(tx, postings, reference=f"match:{self.symbol}:{new_state.version}")
+                try:
+                    ledger.stage(tx, postings, reference=f"match:{self.symbol}:{new_state.version}")
+                except InsufficientBalance as stale:
+                    # Locks cover every fill, so a shortfall means a cancel released the lock
+                    # after this plan was made: plan again from the table.
+                    raise _StaleState("a lock this plan relies on was released") from stale
             for (side, price), qty in {**self.cache.depth_repairs, **self.depth}.items():
                 market_store.stage_depth_level(tx, self.symbol, side, price, qty)
             for kline in self.closed.values():

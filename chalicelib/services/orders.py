@@ -21,7 +21,7 @@ from typing import Iterable, Optional
 from chalicelib import settings
 from chalicelib.domain import filters, ledger as money_rules
 from chalicelib.domain.errors import (
-    ConcurrentUpdate, InvalidParameter, MissingParameter, OrderAlreadyCanceled, OrderAlreadyFilled,
+    ConcurrentUpdate, InsufficientBalance, InvalidParameter, MissingParameter, OrderAlreadyCanceled, OrderAlreadyFilled,
     OrderNotFound, TradingFrozen,
 )
 from chalicelib.domain.events import Event, org_stream, user_stream
@@ -189,8 +189,12 @@ def _cancel(order_id: int) -> dict:
         tx = Transaction()
         store.stage_change(tx, canceled, stored.version, resting=False, on_changed=ConcurrentUpdate())
         if released > 0:
-            ledger.stage(tx, money_rules.postings(Subject.ORDER_UNLOCK, money_rules.unlock(
-                order.account_id, _lock_asset(order, rules), released)), reference=f"cancel:{order_id}")
+            try:
+                ledger.stage(tx, money_rules.postings(Subject.ORDER_UNLOCK, money_rules.unlock(
+                    order.account_id, _lock_asset(order, rules), released)), reference=f"cancel:{order_id}")
+            except InsufficientBalance as stale:
+                # the lock always covers the remainder: a fill got in since the read; read again
+                raise ConcurrentUpdate() from stale
         store.stage_work(tx, Work(order.symbol, "cancel", order_id, stored.exchange_id, store.now_ms()))
         view = order_view(canceled)
         tx.emit(Event(user_stream(order.user_id), "order", {**view, "fills": []}, order.org_id, order.user_id))

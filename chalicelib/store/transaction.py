@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 from pynamodb.connection.base import TRANSACT_WRITE_ITEMS
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain.errors import (
@@ -115,17 +116,20 @@ class Transaction:
                 TRANSACT_WRITE_ITEMS,
                 {"TransactItems": [item.operation for item in self._items]},
             )
-        except PynamoDBException as error:
+        except (ClientError, PynamoDBException) as error:
             raise self._translate(error) from error
         faults.reach("transaction.after_commit")
         if outbox_id is not None:
             for listener in _commit_listeners:
                 listener(outbox_id)
 
-    def _translate(self, error: PynamoDBException) -> BaseException:
+    def _translate(self, error: Exception) -> BaseException:
         reasons = list(getattr(error, "cancellation_reasons", None) or [])
         if not reasons:
-            if getattr(error, "cause_response_code", None) in ("TransactionConflictException", "ThrottlingException"):
+            code = getattr(error, "cause_response_code", None) or getattr(error, "response", {}).get(
+                "Error", {}).get("Code")
+            if code in ("TransactionConflictException", "ThrottlingException",
+                        "ProvisionedThroughputExceededException"):
                 return ConcurrentUpdate()
             return error
         for item, reason in zip(self._items, reasons):
