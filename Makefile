@@ -1,0 +1,43 @@
+# Local development. Targets append cleanly: each depends on `venv` and uses $(PY).
+#   make venv                      create .venv, install requirements-dev.txt (again only
+#                                  when a requirements file changed)
+#   make run                       the local stack: moto :5000, REST :8000, WS :8001,
+#                                  @connections + /health :8002 (MOTO_PORT, REST_PORT,
+#                                  WS_PORT, CONNECTIONS_PORT override)
+#   make package STAGE=prod        chalice package + infra/resources.yaml, then cfn-lint
+#   make bench-moto                moto transaction benchmark -> docs/BENCHMARKS.md
+
+# Lambda runs Python 3.11 and `chalice package` takes the runtime from this interpreter.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements.stamp
+STAGE  ?= dev
+OUT    ?= out/$(STAGE)
+
+.PHONY: venv run package bench-moto
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
+run: venv
+	$(PY) -m infra.local.run
+
+package: venv
+	$(PY) -m infra.package $(STAGE) $(OUT)
+
+bench-moto: venv
+	$(PY) bench/moto_transactions.py --write-doc
+
+.PHONY: test bench-matching
+# The whole suite: unit (domain), functional (moto in-process), infra and e2e (the local
+# stack over real HTTP and WebSocket, with the real client libraries).
+test: venv
+	$(PY) -m pytest
+
+bench-matching: venv
+	$(PY) bench/matching_core.py --spread 10,50,200,1000

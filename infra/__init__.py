@@ -1,0 +1,1 @@
+"""Infrastructure: resource template, provisioning, packaging and the local stack."""

@@ -1,0 +1,1 @@
+"""Local stack: patched moto server, dev server (REST + WebSocket gateway + SQS pollers)."""
