@@ -21,7 +21,7 @@ def reset_resources() -> None:
     aws.reset()
     accounts.forget_cached_owners()
     faults.disarm_all()
-    provision(boto3.Session(region_name="us-east-1"))
+    provision(None, region="us-east-1")
 
 
 @contextlib.contextmanager
