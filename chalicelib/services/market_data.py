@@ -19,7 +19,8 @@ def depth(symbol: str, limit: int = 100, scale: Optional[int] = None) -> Depth:
     # merging needs the levels beyond `limit` that fold into the first merged ones
     fetch = MAX_DEPTH if scale is not None else limit
     bids, asks = store.depth(symbol, fetch)
-    full = Depth(tuple(DepthLevel(p, q) for p, q in bids), tuple(DepthLevel(p, q) for p, q in asks))
+    version = store.market_state(symbol).book_version
+    full = Depth(version, tuple(DepthLevel(p, q) for p, q in bids), tuple(DepthLevel(p, q) for p, q in asks))
     if scale is None:
         return full
     return rules.merge_depth(full, scale, limit)

@@ -55,7 +55,6 @@ class SymbolCache:
     state: market_store.MarketState
     stored: dict[int, StoredOrder]
     minute_klines: list[Kline] = field(default_factory=list)
-    depth_repairs: dict[tuple[Side, Decimal], Decimal] = field(default_factory=dict)
 
 
 _caches: dict[str, SymbolCache] = {}
@@ -92,9 +91,21 @@ def _load(symbol: str) -> SymbolCache:
     book = OrderBook.rebuild(symbol, [s.order for s in resting], state.book_version)
     cache = SymbolCache(book, state, {s.order.order_id: s for s in resting})
     cache.minute_klines = market_store.minute_klines_since(symbol, int(time.time() * 1000) - DAY_MS)
-    cache.depth_repairs = _depth_differences(symbol, book)
+    _repair_depth(symbol, _depth_differences(symbol, book), state.version)
     _caches[symbol] = cache
     return cache
+
+
+def _repair_depth(symbol: str, repairs: dict[tuple[Side, Decimal], Decimal], state_version: int) -> None:
+    """Writes the levels a rebuild found wrong, in chunks fenced on the market state."""
+    pending = list(repairs.items())
+    while pending:
+        chunk, pending = pending[:MAX_ITEMS - 1], pending[MAX_ITEMS - 1:]
+        tx = Transaction()
+        market_store.check_market_version(tx, symbol, state_version, on_changed=_StaleState(f"market {symbol} moved"))
+        for (side, price), qty in chunk:
+            market_store.stage_depth_level(tx, symbol, side, price, qty)
+        tx.commit()
 
 
 def market_store_resting(symbol: str) -> list[StoredOrder]:
@@ -203,7 +214,7 @@ class _Batch:
         postings = self.postings + (step.postings if step else [])
         balances = {(p.movement.account_id, p.movement.token) for p in postings}
         flows = {(p.movement.account_id, p.movement.token, p.subject) for p in postings}
-        depth = set(self.depth) | (set(step.depth) if step else set()) | set(self.cache.depth_repairs)
+        depth = set(self.depth) | (set(step.depth) if step else set())
         closed = set(self.closed) | (set(step.closed_klines) if step else set())
         trades = len(self.trades) + (len(step.trades) if step else 0)
         works = len(self.works) + (1 if work else 0)
@@ -225,9 +236,9 @@ class _Batch:
         self.last = step
 
     def flush(self) -> None:
-        if self.last is None and not self.cache.depth_repairs:
+        if self.last is None:
             return
-        step = self.last or Step(book_version=self.cache.state.book_version)
+        step = self.last
         state = self.cache.state
         new_state = market_store.MarketState(
             self.symbol, state.version + 1, step.book_version,
@@ -256,7 +267,7 @@ class _Batch:
                     # Locks cover every fill, so a shortfall means a cancel released the lock
                     # after this plan was made: plan again from the table.
                     raise _StaleState("a lock this plan relies on was released") from stale
-            for (side, price), qty in {**self.cache.depth_repairs, **self.depth}.items():
+            for (side, price), qty in self.depth.items():
                 market_store.stage_depth_level(tx, self.symbol, side, price, qty)
             for kline in self.closed.values():
                 market_store.stage_closed_kline(tx, self.symbol, kline)
@@ -264,8 +275,7 @@ class _Batch:
                 order_store.stage_work_done(tx, work, on_missing=_StaleState(f"{work.dedup_id} already done"))
             market_store.stage_market_state(tx, new_state, state.version,
                                             on_changed=_StaleState(f"market {self.symbol} moved"))
-            tx.emit(*_events(self.symbol, self.orders, self.trades, {**self.cache.depth_repairs, **self.depth},
-                             new_state, self.cache))
+            tx.emit(*_events(self.symbol, self.orders, self.trades, self.depth, new_state, self.cache))
             faults.reach("matcher.before_commit")
             tx.commit()
 
@@ -276,7 +286,6 @@ class _Batch:
             if order_id in self.cache.stored:
                 self.cache.stored[order_id] = dataclasses.replace(self.cache.stored[order_id], version=version)
         self.cache.state = new_state
-        self.cache.depth_repairs = {}
         self._reset()
 
 

@@ -101,7 +101,7 @@ def register_user(org_id: str, *, email: Optional[str] = None, phone: Optional[s
         store.stage_org_exists(tx, org_id)
         store.stage_create(tx, user)
         accounts.stage_create(tx, accounts.AccountOwner(user.main_account_id, org_id, user.uid))
-        tx.emit(Event(org_stream(org_id), "org.userRegistered", {
+        tx.emit(Event(org_stream(org_id), "org.userRegister", {
             "uid": user.uid, "register_type": REGISTER_EMAIL if email else REGISTER_MOBILE,
             "invite_user_id": inviter or "", "created_at": now,
         }, org_id, user.uid))

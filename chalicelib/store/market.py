@@ -184,6 +184,12 @@ def stage_market_state(tx: Transaction, state: MarketState, expected_version: in
     tx.put(record, condition, on_condition_failed=on_changed)
 
 
+def check_market_version(tx: Transaction, symbol: str, expected_version: int, on_changed) -> None:
+    condition = (MarketStateRecord.pk.does_not_exist() if expected_version == 0
+                 else MarketStateRecord.version == expected_version)
+    tx.check(MarketStateRecord, f"MARKET#{symbol}", "META", condition, on_condition_failed=on_changed)
+
+
 class KlineRecord(Entity):
     data = UnicodeAttribute()
 

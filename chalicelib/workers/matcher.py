@@ -35,26 +35,36 @@ def _work(record: dict) -> Work:
 
 
 def handle_batch(event: dict[str, Any]) -> dict:
+    """Processes consecutive records of one symbol together, so the matcher can commit
+    several orders in one transaction; a failed run fails every record from it on."""
     records = event.get("Records") or []
     failures: list[dict] = []
-    failed = False
+    runs: list[tuple[str, list[tuple[dict, Work]]]] = []
     for record in records:
-        if failed:
-            failures.append({"itemIdentifier": record["messageId"]})
-            continue
         try:
             work = _work(record)
-            matching.process(work.symbol, work.exchange_id, [work])
         except PoisonMessage as poison:
             _dead_letter(record, str(poison))
+            continue
+        if runs and runs[-1][0] == work.symbol:
+            runs[-1][1].append((record, work))
+        else:
+            runs.append((work.symbol, [(record, work)]))
+    failed = False
+    for symbol, run in runs:
+        if failed:
+            failures += [{"itemIdentifier": record["messageId"]} for record, _ in run]
+            continue
+        try:
+            matching.process(symbol, run[0][1].exchange_id, [work for _, work in run])
         except Exception as error:
-            receives = int((record.get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-            log.exception("matching work failed (receive %s)", receives)
-            if receives >= POISON_AFTER_RECEIVES:
-                _dead_letter(record, f"{type(error).__name__}: {error}")
-            else:
-                failed = True
-                failures.append({"itemIdentifier": record["messageId"]})
+            receives = max(int((r.get("attributes") or {}).get("ApproximateReceiveCount", "1")) for r, _ in run)
+            log.exception("matching work for %s failed (receive %s)", symbol, receives)
+            if receives >= POISON_AFTER_RECEIVES and len(run) == 1:
+                _dead_letter(run[0][0], f"{type(error).__name__}: {error}")
+                continue
+            failed = True
+            failures += [{"itemIdentifier": record["messageId"]} for record, _ in run]
     return {"batchItemFailures": failures}
 
 
