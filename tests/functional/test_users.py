@@ -42,7 +42,7 @@ def test_a_registered_user_gets_a_numeric_uid_and_a_main_account_owned_by_them_i
 def test_registration_tells_the_org_a_user_registered_without_revealing_contact_details():
     user = register(email="alice@example.com")
     [event] = events.replay(f"org:{ORG}")
-    assert (event.type, event.payload["uid"], event.payload["register_type"]) == ("org.userRegistered", user.uid, 2)
+    assert (event.type, event.payload["uid"], event.payload["register_type"]) == ("org.userRegister", user.uid, 2)
     assert "alice" not in str(event.payload)
 
 
