@@ -42,13 +42,18 @@ def relay(outbox_id: int) -> int:
     events = store.outbox_events(outbox_id)
     if events is None:
         return 0
+    by_stream: dict[str, list[Event]] = {}
+    for event in events:
+        by_stream.setdefault(event.stream, []).append(event)
     appended = 0
-    for index, event in enumerate(events):
-        stored = store.append(event, f"{outbox_id}#{index}")
-        faults.reach("events.after_append")
-        if stored is not None:
-            appended += 1
-            publish(stored)
+    for stream, batch in by_stream.items():
+        for start in range(0, len(batch), store.MAX_EVENTS_PER_APPEND):
+            chunk = batch[start:start + store.MAX_EVENTS_PER_APPEND]
+            stored = store.append(chunk, f"{outbox_id}#{stream}#{start}")
+            faults.reach("events.after_append")
+            appended += len(stored)
+            for event in stored:
+                publish(event)
     store.delete_outbox(outbox_id)
     return appended
 
@@ -96,7 +101,7 @@ def append_now(event: Event, source: Optional[str] = None) -> Optional[StoredEve
     """Appends one event outside any business transaction (operator and system notices)."""
     from chalicelib.domain.ids import new_id
 
-    stored = store.append(event, source or f"direct#{new_id()}")
-    if stored is not None:
-        publish(stored)
-    return stored
+    stored = store.append([event], source or f"direct#{new_id()}")
+    for appended in stored:
+        publish(appended)
+    return stored[0] if stored else None

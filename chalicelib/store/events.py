@@ -86,36 +86,48 @@ class _AlreadyAppended(Exception):
     pass
 
 
-def append(event: Event, source: str) -> Optional[StoredEvent]:
-    """Appends to the stream as the next id; None if `source` was already appended.
+MAX_EVENTS_PER_APPEND = 97  # + the head and the relay marker: within DynamoDB's 100 items
 
-    The head and the event are written in one transaction conditioned on the head read,
-    so ids are gapless and an event is visible only after every earlier one.
+
+def append(events: list[Event], source: str) -> list[StoredEvent]:
+    """Appends events of ONE stream as its next ids; [] if `source` was already appended.
+
+    The head, the events and the source marker are written in one transaction conditioned
+    on the head read, so ids are gapless, an event is visible only after every earlier
+    one, and a relay that runs twice appends once.
     """
-    stream_key = f"STREAM#{event.stream}"
+    if not events:
+        return []
+    if len(events) > MAX_EVENTS_PER_APPEND:
+        raise ValueError("append at most 97 events at once")
+    stream = events[0].stream
+    stream_key = f"STREAM#{stream}"
 
-    def attempt() -> StoredEvent:
+    def attempt() -> list[StoredEvent]:
         try:
             current = StreamHead.get(stream_key, "HEAD", consistent_read=True).seq
         except StreamHead.DoesNotExist:
             current = 0
-        seq = current + 1
         now_ms = int(time.time() * 1000)
         tx = Transaction()
         condition = StreamHead.pk.does_not_exist() if current == 0 else StreamHead.seq == current
-        tx.put(StreamHead(stream_key, "HEAD", seq=seq), condition)
-        tx.put(EventRecord(stream_key, f"EV#{padded(seq)}", event_id=seq, type=event.type, org_id=event.org_id,
-                           user_id=event.user_id, payload=_dump(event.payload), created_at=now_ms,
-                           expires_at=now_ms // 1000 + EVENT_RETENTION_SECONDS))
-        tx.put(RelayMarker(f"EVSRC#{source}", "-", event_id=seq, expires_at=now_ms // 1000 + 7 * 24 * 3600),
+        tx.put(StreamHead(stream_key, "HEAD", seq=current + len(events)), condition)
+        stored = []
+        for offset, event in enumerate(events, start=1):
+            seq = current + offset
+            tx.put(EventRecord(stream_key, f"EV#{padded(seq)}", event_id=seq, type=event.type,
+                               org_id=event.org_id, user_id=event.user_id, payload=_dump(event.payload),
+                               created_at=now_ms, expires_at=now_ms // 1000 + EVENT_RETENTION_SECONDS))
+            stored.append(StoredEvent(seq, stream, event.type, event.payload, event.org_id, event.user_id, now_ms))
+        tx.put(RelayMarker(f"EVSRC#{source}", "-", event_id=current + 1, expires_at=now_ms // 1000 + 7 * 24 * 3600),
                RelayMarker.pk.does_not_exist(), on_condition_failed=_AlreadyAppended())
         tx.commit()
-        return StoredEvent(seq, event.stream, event.type, event.payload, event.org_id, event.user_id, now_ms)
+        return stored
 
     try:
         return run_with_retries(attempt, attempts=50)
     except _AlreadyAppended:
-        return None
+        return []
 
 
 def _to_stored(stream: str, record: EventRecord) -> StoredEvent:
