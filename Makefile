@@ -22,6 +22,9 @@ venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -r requirements-dev.txt
+	# ccxt 1.56.1 (the last release with the hbtc class) pins async packages that do not
+	# build on Python 3.11; its synchronous client needs nothing beyond requests.
+	$(PY) -m pip install --no-deps ccxt==1.56.1
 	touch $@
 
 run: venv

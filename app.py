@@ -7,6 +7,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import logs
 from chalicelib.api import websocket
+from chalicelib.api.openapi import openapi_blueprint
 from chalicelib.api.platform import platform
 from chalicelib.services import events
 from chalicelib.services import ledger
@@ -18,6 +19,7 @@ app.experimental_feature_flags.update(["WEBSOCKETS"])
 app.log.setLevel("INFO")
 
 app.register_blueprint(platform)
+app.register_blueprint(openapi_blueprint)
 
 
 @app.middleware("http")

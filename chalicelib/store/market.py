@@ -79,7 +79,7 @@ def recent_trades(symbol: str, limit: int) -> list[Trade]:
 def trades_of_account(account_id: str, *, before_id: Optional[int] = None, after_id: Optional[int] = None,
                       limit: int = 500) -> list[Trade]:
     """Both sides' trades of an account, newest first (ids exclusive bounds)."""
-    merged: dict[int, Trade] = {}
+    merged: dict[tuple[str, int], Trade] = {}  # trade ids are a sequence per symbol
     for index, prefix in ((TradeRecord.gsi1, "BUYS"), (TradeRecord.gsi2, "SELLS")):
         range_attr = TradeRecord.gsi1sk if prefix == "BUYS" else TradeRecord.gsi2sk
         condition = None
@@ -91,8 +91,8 @@ def trades_of_account(account_id: str, *, before_id: Optional[int] = None, after
             condition = range_attr > padded(after_id)
         for record in index.query(f"{prefix}#{account_id}", condition, scan_index_forward=after_id is not None
                                   and before_id is None, limit=limit):
-            merged[record.trade_id] = _trade(record)
-    ordered = sorted(merged.values(), key=lambda t: t.trade_id, reverse=True)
+            merged[(record.symbol, record.trade_id)] = _trade(record)
+    ordered = sorted(merged.values(), key=lambda t: (t.trade_id, t.time), reverse=True)
     if after_id is not None and before_id is None:
         return sorted(ordered[-limit:], key=lambda t: t.trade_id, reverse=True) if len(ordered) > limit else ordered
     return ordered[:limit]
