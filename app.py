@@ -23,12 +23,8 @@ app.register_blueprint(openapi_blueprint)
 
 
 @app.middleware("http")
-def bind_request_id(event, get_response):
-    logs.bind_request((event.context or {}).get("requestId"))
-    try:
-        return get_response(event)
-    finally:
-        logs.clear_request()
+def log_request(event, get_response):
+    return logs.around_request(event, get_response)
 
 
 @app.on_ws_connect()

@@ -6,6 +6,7 @@ The standard-library loggers of every module are routed through the same formatt
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from aws_lambda_powertools import Logger
@@ -23,3 +24,18 @@ def bind_request(request_id: str | None) -> str:
 
 def clear_request() -> None:
     logger.remove_keys(["request_id"])
+
+
+def around_request(event, get_response):
+    """Binds the request id for every line the request logs, then logs one access line."""
+    bind_request((event.context or {}).get("requestId"))
+    started = time.monotonic()
+    status = 500
+    try:
+        response = get_response(event)
+        status = response.status_code
+        return response
+    finally:
+        logger.info("request", extra={"method": event.method, "route": event.path, "status": status,
+                                      "ms": round((time.monotonic() - started) * 1000, 1)})
+        clear_request()
