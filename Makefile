@@ -36,11 +36,21 @@ package: venv
 bench-moto: venv
 	$(PY) bench/moto_transactions.py --write-doc
 
-.PHONY: test bench-matching
+.PHONY: test bench-matching e2e-tools
 # The whole suite: unit (domain), functional (moto in-process), infra and e2e (the local
 # stack over real HTTP and WebSocket, with the real client libraries).
-test: venv
+test: venv e2e-tools
 	$(PY) -m pytest
+
+# Real clients the end-to-end tests drive: klip-sdk under Node, Debian's Chromium for the
+# pages (Playwright never downloads a browser of its own here).
+e2e-tools: tests/e2e/klip/node_modules/.installed
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+tests/e2e/klip/node_modules/.installed: tests/e2e/klip/package-lock.json
+	cd tests/e2e/klip && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
 
 bench-matching: venv
 	$(PY) bench/matching_core.py --spread 10,50,200,1000

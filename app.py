@@ -7,11 +7,15 @@ from chalice import Chalice, Rate
 
 from chalicelib import logs
 from chalicelib.api import websocket
+from chalicelib.api.custody_callbacks import custody_callbacks
+from chalicelib.api.klip import a2a_api, approval_page, partners_api
 from chalicelib.api.openapi import openapi_blueprint
 from chalicelib.api.platform import platform
 from chalicelib.services import events
 from chalicelib.services import ledger
 from chalicelib.services import orders
+from chalicelib.services import withdrawals
+from chalicelib.workers import custody
 from chalicelib.workers import matcher
 
 app = Chalice(app_name="broker")
@@ -20,6 +24,11 @@ app.log.setLevel("INFO")
 
 app.register_blueprint(platform)
 app.register_blueprint(openapi_blueprint)
+app.register_blueprint(custody_callbacks)
+app.register_blueprint(partners_api)
+app.register_blueprint(a2a_api)
+app.register_blueprint(approval_page)
+app.api.binary_types.append("multipart/form-data")  # uploads through API Gateway arrive intact
 
 
 @app.middleware("http")
@@ -45,6 +54,17 @@ def ws_disconnect(event):
 @app.on_sqs_message(queue="broker-matching.fifo", batch_size=10, name="matcher")
 def match_orders(event):
     return matcher.handle_batch(event.to_dict())
+
+
+@app.on_sqs_message(queue="broker-custody.fifo", batch_size=1, name="custody")
+def broadcast_withdrawals(event):
+    return custody.handle_batch(event.to_dict())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def requeue_stale_withdrawals(event):
+    """Withdrawals whose hand-over to the custody queue was lost still get broadcast."""
+    return {"requeued": withdrawals.requeue_stale(min_age_seconds=60)}
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

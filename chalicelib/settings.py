@@ -57,3 +57,7 @@ def websocket_endpoint() -> str | None:
         return None
     ws_stage = os.environ.get("WS_STAGE", "api")
     return f"https://{api_id}.execute-api.{region()}.amazonaws.com/{ws_stage}"
+
+
+def custody_dead_letter_queue() -> str:
+    return _env("CUSTODY_DLQ", "broker-custody-dlq.fifo")

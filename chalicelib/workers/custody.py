@@ -11,9 +11,10 @@ a `system` event; a withdrawal whose messages all died is still re-sent by
 """
 from __future__ import annotations
 
+from chalicelib import settings
+
 import json
 import logging
-import os
 from typing import Any
 
 from chalicelib.domain.errors import WithdrawalNotFound
@@ -29,7 +30,7 @@ class PoisonMessage(Exception):
 
 
 def dead_letter_queue() -> str:
-    return os.environ.get("CUSTODY_DLQ", "broker-custody-dlq.fifo")
+    return settings.custody_dead_letter_queue()
 
 
 def _withdrawal_id(record: dict) -> int:

@@ -115,6 +115,9 @@ def seed_demo() -> dict:
     api_keys.import_org_key(main, api_key=org_key, secret=org_secret, level="asset", label="demo",
                             ip_whitelist=[], operation_id="seed-org-key")
     admins.create_admin(main, ADMIN_USERNAME, ADMIN_PASSWORD, ["owner"], "seed-admin")
+    from infra.local.seed_klip import seed_klip
+
+    klip = seed_klip(main)
     return {
         "exchange_id": EXCHANGE_ID,
         "org": {"org_id": main, "name": ORGS[0]["name"], "domain": ORGS[0]["domains"][0],
@@ -123,6 +126,7 @@ def seed_demo() -> dict:
                   "domains": list(org["domains"])} for org in ORGS],
         "users": demo_users,
         "admin": {"org_id": main, "username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
+        "klip": klip,
     }
 
 
