@@ -1,4 +1,4 @@
-"""Exact decimal storage for pynamodb (its NumberAttribute round-trips through float)."""
+"""Exact decimal storage for pynamodb (its built-in number attribute round-trips through float)."""
 from __future__ import annotations
 
 import decimal
