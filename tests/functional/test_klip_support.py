@@ -2,7 +2,6 @@
 demo data (seed_demo + seed_klip), and small HTTP helpers over chalice's test client."""
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
@@ -18,15 +17,11 @@ HOST = {"Host": "localhost"}
 JSON = {"Content-Type": "application/json", **HOST}
 
 
-@functools.lru_cache(maxsize=1)
 def klip_app() -> Chalice:
-    from chalicelib.api.klip import a2a_api, approval_page, partners_api
+    """The real app: a blueprint follows the last app it was registered on, so tests must
+    not register the app's blueprints on a second one."""
+    from app import app
 
-    app = Chalice(app_name="klip-test")
-    app.register_blueprint(partners_api)
-    app.register_blueprint(a2a_api)
-    app.register_blueprint(approval_page)
-    app.api.binary_types.append("multipart/form-data")
     return app
 
 

@@ -21,7 +21,7 @@ def test_seeding_twice_answers_the_same_credentials_and_duplicates_nothing(seede
     assert len(admins.list_admins(org_id)) == 1
     for user in seeded["users"]:
         assert len(api_keys.list_user_keys(org_id, user["uid"])) == 1
-        assert len(ledger.flows(user["account_id"])) == 3
+        assert len(ledger.flows(user["account_id"])) == 4  # BTC, ETH, USDT and the Klip demo's KLAY
 
 
 def test_the_seeded_ledger_reconciles_with_the_demo_balances(seeded):
@@ -29,7 +29,7 @@ def test_the_seeded_ledger_reconciles_with_the_demo_balances(seeded):
     assert ledger.reconcile().ok
     for user in seeded["users"]:
         assert {b.token: b.available for b in ledger.balances(user["account_id"])} == {
-            "BTC": D(10), "ETH": D(100), "USDT": D(1000000)}
+            "BTC": D(10), "ETH": D(100), "USDT": D(1000000), "KLAY": D(1000)}
     assert ledger.balance(operating_account("7002"), "BTC").available == D(100)
     assert ledger.balance(custody_account("7002"), "USDT").available == D(-12000000)
 
@@ -54,7 +54,7 @@ def test_both_demo_orgs_list_every_token_and_symbol_of_exchange_301(seeded):
     assert catalog.org_for_host("second.local") == "7003"
     for org_id in ("7002", "7003"):
         view = catalog.org(org_id)
-        assert set(view.tokens) == {"BTC", "ETH", "USDT"}
+        assert set(view.tokens) == {"BTC", "ETH", "USDT", "KLAY"}
         assert set(view.symbols) == {"BTCUSDT", "ETHUSDT", "ETHBTC"}
         assert view.symbol("BTCUSDT").fees.maker == D("0.001")
         assert view.token("USDT").min_deposit == D(1)
