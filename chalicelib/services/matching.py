@@ -326,6 +326,8 @@ def _events(symbol, orders, trades, depth, state, cache) -> list[Event]:
         for org_id, account_id, uid in ((trade.buyer_org, trade.buyer_account, trade.buyer_uid),
                                         (trade.seller_org, trade.seller_account, trade.seller_uid)):
             view = trade_view(trade, account_id)
+            if trade.buyer_org != trade.seller_org:
+                view["match_order_id"] = ""  # nothing about another org's counterparty leaves the platform
             events.append(Event(org_stream(org_id), "org.tradeMatch", {**view, "uid": uid}, org_id, uid))
     for order_id, (change, _) in orders.items():
         order = change.order

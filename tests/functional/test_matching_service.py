@@ -261,3 +261,17 @@ def test_cancels_racing_fills_never_use_the_same_quantity_twice(traders):
     run_matcher()
     assert not [e for e in errors if not getattr(e, "retryable", False)], errors
     assert_trading_invariants(traders)
+
+
+def test_an_org_notified_of_a_trade_with_another_orgs_user_learns_nothing_about_the_counterparty(traders):
+    alice, _, carol = traders
+    place(carol, "SELL", "1", "30000")
+    run_matcher()
+    place(alice, "BUY", "1", "30000")
+    run_matcher()
+    events.relay_pending(min_age_seconds=0)
+    for org_id, counterparty in (("o1", carol), ("o2", alice)):
+        notices = [e for e in events.replay(f"org:{org_id}") if e.type == "org.tradeMatch"]
+        assert len(notices) == 1 and notices[0].payload["match_order_id"] == ""
+        text = str(notices[0].payload)
+        assert counterparty.uid not in text and counterparty.account_id not in text
