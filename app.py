@@ -10,10 +10,13 @@ from chalicelib.api import websocket
 from chalicelib.api.custody_callbacks import custody_callbacks
 from chalicelib.api.klip import a2a_api, approval_page, partners_api
 from chalicelib.api.openapi import openapi_blueprint
+from chalicelib.api.org import org_blueprint
 from chalicelib.api.platform import platform
+from chalicelib.api.user import user_api
 from chalicelib.services import events
 from chalicelib.services import ledger
 from chalicelib.services import orders
+from chalicelib.services import statistics
 from chalicelib.services import withdrawals
 from chalicelib.workers import custody
 from chalicelib.workers import matcher
@@ -28,6 +31,8 @@ app.register_blueprint(custody_callbacks)
 app.register_blueprint(partners_api)
 app.register_blueprint(a2a_api)
 app.register_blueprint(approval_page)
+app.register_blueprint(user_api)
+app.register_blueprint(org_blueprint)
 app.api.binary_types.append("multipart/form-data")  # uploads through API Gateway arrive intact
 
 
@@ -77,6 +82,12 @@ def requeue_stale_matching_work(event):
 def relay_pending_events(event):
     """Finishes relaying events whose request died between commit and relay."""
     return {"relayed": events.relay_pending(min_age_seconds=30)}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def count_org_statistics(event):
+    """Counts new org events into the Org API statistics (within the events' 30-day retention)."""
+    return {"counted": statistics.catch_up_all()}
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))

@@ -69,7 +69,8 @@ def connect(event: dict) -> dict:
     params = event.get("queryStringParameters") or {}
     try:
         channel, params = _resolve(params)
-        principal = channel.authenticate({**params, "__source_ip": _source_ip(event)})
+        principal = channel.authenticate({**params, "__source_ip": _source_ip(event),
+                                          "__headers": dict(event.get("headers") or {})})
         connections.save_connection(connection_id, channel.name, principal)
         for stream in channel.initial_streams(principal):
             connections.subscribe(connection_id, channel.name, stream)

@@ -35,7 +35,7 @@ from pynamodb.exceptions import PutError
 from chalicelib.domain.custody import Deposit, DepositState, Withdrawal, WithdrawalState
 from chalicelib.domain.errors import CallbackRejected, ConcurrentUpdate, CustodyUnavailable
 from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
-from chalicelib.store.table import Entity, Gsi1, Gsi2, Gsi3, padded
+from chalicelib.store.table import Entity, Gsi1, Gsi2, Gsi3, padded, NOTHING, id_range
 from chalicelib.store.transaction import Transaction
 
 NO_TAG = "-"
@@ -138,18 +138,9 @@ def is_platform_hub(chain: str, address: str) -> bool:
 
 def _page(query, key: str, range_attr, *, before_id: Optional[int], after_id: Optional[int], limit: int,
           newest_first: bool) -> Iterator:
-    low = padded(after_id + 1) if after_id is not None else None
-    high = padded(before_id - 1) if before_id is not None else None
-    if low and high:
-        if low > high:
-            return iter(())
-        condition = range_attr.between(low, high)
-    elif low:
-        condition = range_attr >= low
-    elif high:
-        condition = range_attr <= high
-    else:
-        condition = None
+    condition = id_range(range_attr, before_id=before_id, after_id=after_id)
+    if condition is NOTHING:
+        return iter(())
     return query(key, condition, scan_index_forward=not newest_first, limit=limit)
 
 

@@ -10,7 +10,7 @@ from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.domain.ledger import Balance, Movement
 from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
-from chalicelib.store.table import Entity, Gsi1, padded
+from chalicelib.store.table import Entity, Gsi1, padded, NOTHING, id_range
 from chalicelib.store.transaction import Transaction
 
 
@@ -130,15 +130,9 @@ def flows(account_id: str, *, token: Optional[str] = None, before_id: Optional[i
     else:
         index_key, query = f"FLOW#{account_id}", FlowRecord.query
         range_attr = FlowRecord.sk
-    condition = None
-    low = padded(after_id + 1) if after_id is not None else None
-    high = padded(before_id - 1) if before_id is not None else None
-    if low and high:
-        condition = range_attr.between(low, high)
-    elif low:
-        condition = range_attr >= low
-    elif high:
-        condition = range_attr <= high
+    condition = id_range(range_attr, before_id=before_id, after_id=after_id)
+    if condition is NOTHING:
+        return []
     result: list[Flow] = []
     for record in query(index_key, condition, scan_index_forward=not newest_first):
         flow = _to_flow(record)

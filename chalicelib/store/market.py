@@ -18,7 +18,7 @@ from chalicelib.domain.market_data import Kline, KlineInterval
 from chalicelib.domain.orders import Side
 from chalicelib.domain.trades import Trade
 from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
-from chalicelib.store.table import Entity, Gsi1, Gsi2, padded
+from chalicelib.store.table import Entity, Gsi1, Gsi2, padded, NOTHING, id_range
 from chalicelib.store.transaction import Transaction
 
 PRICE_SCALE = 10 ** 18
@@ -82,13 +82,9 @@ def trades_of_account(account_id: str, *, before_id: Optional[int] = None, after
     merged: dict[tuple[str, int], Trade] = {}  # trade ids are a sequence per symbol
     for index, prefix in ((TradeRecord.gsi1, "BUYS"), (TradeRecord.gsi2, "SELLS")):
         range_attr = TradeRecord.gsi1sk if prefix == "BUYS" else TradeRecord.gsi2sk
-        condition = None
-        if before_id and after_id:
-            condition = range_attr.between(padded(after_id + 1), padded(before_id - 1))
-        elif before_id:
-            condition = range_attr < padded(before_id)
-        elif after_id:
-            condition = range_attr > padded(after_id)
+        condition = id_range(range_attr, before_id=before_id or None, after_id=after_id or None)
+        if condition is NOTHING:
+            return []
         for record in index.query(f"{prefix}#{account_id}", condition, scan_index_forward=after_id is not None
                                   and before_id is None, limit=limit):
             merged[(record.symbol, record.trade_id)] = _trade(record)

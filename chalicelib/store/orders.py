@@ -16,7 +16,7 @@ from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.domain.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
-from chalicelib.store.table import Entity, Gsi1, Gsi2, Gsi3, padded
+from chalicelib.store.table import Entity, Gsi1, Gsi2, Gsi3, padded, NOTHING, id_range
 from chalicelib.store.transaction import Transaction
 
 
@@ -137,13 +137,9 @@ def open_of_account(account_id: str, *, before_id: Optional[int] = None, limit: 
 def of_account(account_id: str, *, before_id: Optional[int] = None, after_id: Optional[int] = None,
                limit: int = 500) -> Iterable[StoredOrder]:
     """Every order of an account, newest first (the caller filters and stops)."""
-    condition = None
-    if before_id and after_id:
-        condition = OrderRecord.gsi1sk.between(padded(after_id + 1), padded(before_id - 1))
-    elif before_id:
-        condition = OrderRecord.gsi1sk < padded(before_id)
-    elif after_id:
-        condition = OrderRecord.gsi1sk > padded(after_id)
+    condition = id_range(OrderRecord.gsi1sk, before_id=before_id or None, after_id=after_id or None)
+    if condition is NOTHING:
+        return
     for record in OrderRecord.gsi1.query(f"ACCTORD#{account_id}", condition, scan_index_forward=False,
                                          page_size=max(limit, 50)):
         yield from_record(record)

@@ -1,6 +1,8 @@
 """The single table every entity lives in, and the base its models share."""
 from __future__ import annotations
 
+from typing import Optional
+
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -59,3 +61,23 @@ class Entity(Model):
 def padded(number: int, width: int = 20) -> str:
     """Sort keys of numeric ids, zero-padded so string order is numeric order."""
     return f"{number:0{width}d}"
+
+
+NOTHING = object()  # an id range no id can fall in: the caller answers empty without a query
+
+
+def id_range(range_attr, *, before_id: Optional[int] = None, after_id: Optional[int] = None):
+    """The key condition for padded ids strictly between `after_id` and `before_id`.
+
+    None when neither bound is given; NOTHING when no id can lie between them (DynamoDB
+    rejects a BETWEEN whose low end is above its high end).
+    """
+    low = padded(after_id + 1) if after_id is not None else None
+    high = padded(before_id - 1) if before_id is not None else None
+    if low and high:
+        return NOTHING if low > high else range_attr.between(low, high)
+    if low:
+        return range_attr >= low
+    if high:
+        return range_attr <= high
+    return None

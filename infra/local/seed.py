@@ -113,7 +113,7 @@ def seed_demo() -> dict:
     demo_users = [seed_user(main, email) for email in DEMO_USERS]
     org_key, org_secret = demo_text(f"org-key:{main}"), demo_text(f"org-secret:{main}")
     api_keys.import_org_key(main, api_key=org_key, secret=org_secret, level="asset", label="demo",
-                            ip_whitelist=[], operation_id="seed-org-key")
+                            ip_whitelist=["127.0.0.1", "::1"], operation_id="seed-org-key")
     admins.create_admin(main, ADMIN_USERNAME, ADMIN_PASSWORD, ["owner"], "seed-admin")
     from infra.local.seed_klip import seed_klip
 

@@ -105,3 +105,12 @@ def test_a_crash_between_commit_and_relay_leaves_the_events_for_the_sweeper_with
     replayed = deposit("1", "BTC", "1", "d1")
     assert str(ledger.flows("1")[0].flow_id) in replayed["flow_ids"]
     assert ledger.balance("1", "BTC").available == D(1)
+
+
+def test_a_page_between_two_adjacent_ids_is_empty_rather_than_an_error():
+    open_account("1", "u1")
+    deposit("1", "BTC", "1", "d1")
+    flow_id = ledger.flows("1")[0].flow_id
+    assert ledger.flows("1", before_id=flow_id + 1, after_id=flow_id) == []
+    assert ledger.flows("1", before_id=flow_id, after_id=flow_id) == []
+    assert [f.flow_id for f in ledger.flows("1", before_id=flow_id + 1, after_id=flow_id - 1)] == [flow_id]

@@ -1,0 +1,220 @@
+"""The Org API blueprint, its request parameters and its route registration.
+
+Every path is registered for GET and POST only (the seed's rule); each view declares the
+key level it needs and receives an authenticated `OrgRequest`. Parameters come from the
+query string and a form body (`application/x-www-form-urlencoded`), or from the fields
+of a `multipart/form-data` body (uploads); each name may appear once. JSON bodies are
+refused: every parameter is a `k=v` text value, which is what the signature covers.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email import policy
+from email.parser import BytesParser
+from typing import Callable, Iterable, Optional
+from urllib.parse import parse_qsl
+
+from chalice import Blueprint
+
+from chalicelib.api.rendering import Family
+from chalicelib.api.routing import FORM, JSON, MULTIPART, route
+from chalicelib.domain import money
+from chalicelib.domain.errors import InvalidParameter, MissingParameter
+from chalicelib.services.api_keys import ApiKeyView
+
+org_blueprint = Blueprint(__name__)
+
+PREFIX = "/api/v2/org"
+READ, ASSET = "read", "asset"
+METHODS = ("GET", "POST")
+CONTENT_TYPES = [FORM, JSON, MULTIPART, "text/plain"]
+MAX_PARAMS = 100
+MAX_OPERATION_ID = 64
+_OPERATION_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+LIST_TYPES = ("simple", "full")
+# Never accepted: the org comes from the key, users are named by uid only.
+FORBIDDEN_PARAMS = ("org_id", "orgId", "broker_id", "brokerId", "account_id", "accountId")
+
+
+@dataclass
+class OrgRequest:
+    """An authenticated Org API call: the key's org and the request's parameters."""
+
+    key: ApiKeyView
+    params: dict[str, str]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    source_ip: str = ""
+
+    @property
+    def org_id(self) -> str:
+        return self.key.org_id
+
+    def get(self, *names: str) -> Optional[str]:
+        for name in names:
+            value = self.params.get(name)
+            if value is not None and value != "":
+                return value
+        return None
+
+    def text(self, *names: str, default: str = "") -> str:
+        value = self.get(*names)
+        return default if value is None else value
+
+    def require(self, *names: str) -> str:
+        value = self.get(*names)
+        if value is None:
+            raise MissingParameter(names[0])
+        return value
+
+    def present(self, name: str) -> bool:
+        """Whether the parameter was sent at all (an empty value counts: it clears)."""
+        return name in self.params
+
+    def integer(self, *names: str, default: Optional[int] = None) -> Optional[int]:
+        value = self.get(*names)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidParameter(names[0]) from None
+
+    def decimal(self, *names: str) -> Optional[Decimal]:
+        value = self.get(*names)
+        return None if value is None else money.parse(value, names[0])
+
+    def required_decimal(self, *names: str) -> Decimal:
+        return money.parse(self.require(*names), names[0])
+
+    def flag(self, *names: str, default: Optional[bool] = None) -> Optional[bool]:
+        value = self.get(*names)
+        if value is None:
+            return default
+        text = value.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise InvalidParameter(names[0], f"Parameter '{names[0]}' must be true or false")
+
+    def uid(self, *names: str) -> str:
+        value = self.require(*(names or ("uid", "user_id")))
+        if not value.isdigit():
+            raise InvalidParameter((names or ("uid",))[0])
+        return value
+
+    def optional_uid(self, *names: str) -> Optional[str]:
+        value = self.get(*names)
+        if value is not None and not value.isdigit():
+            raise InvalidParameter(names[0])
+        return value
+
+    def operation_id(self) -> str:
+        """The caller's unique operation id of an uplink (`client_order_id`, alias `operation_id`)."""
+        value = self.get("client_order_id", "operation_id", "clientOrderId")
+        if value is None:
+            raise MissingParameter("client_order_id", "Every uplink takes a unique client_order_id")
+        if not _OPERATION_ID.match(value):
+            raise InvalidParameter("client_order_id", f"client_order_id is 1 to {MAX_OPERATION_ID} characters "
+                                                      "of letters, digits and _ . : -")
+        return value
+
+    def list_type(self) -> str:
+        value = (self.get("listType", "list_type") or "full").strip().lower()
+        if value not in LIST_TYPES:
+            raise InvalidParameter("listType", "listType must be simple or full")
+        return value
+
+    def limit(self, default: int = 20, maximum: int = 500) -> int:
+        value = self.integer("limit", default=default)
+        if not 1 <= value <= maximum:
+            raise InvalidParameter("limit", f"limit must be 1 to {maximum}")
+        return value
+
+    def id_param(self, *names: str) -> Optional[int]:
+        value = self.integer(*names)
+        if value is not None and value < 0:
+            raise InvalidParameter(names[0])
+        return value or None
+
+
+def parse_params(request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]], dict[str, str]]:
+    """(parameters, files, what is signed): query and body, each name once; a file part is
+    signed as the hex SHA-256 of its bytes."""
+    pairs: list[tuple[str, str]] = []
+    multi = request.query_params
+    if multi:
+        for name in multi:
+            getlist = getattr(multi, "getlist", None)
+            for value in (getlist(name) if getlist else [multi[name]]):
+                pairs.append((name, value))
+    files: dict[str, tuple[str, bytes]] = {}
+    raw = request.raw_body or b""
+    content_type = (request.headers.get("content-type") or "").strip()
+    media = content_type.split(";")[0].strip().lower()
+    if raw:
+        if media in (FORM, "", "text/plain"):
+            try:
+                pairs += parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            except (UnicodeDecodeError, ValueError):
+                raise InvalidParameter("body", "Form body is not valid") from None
+        elif media == MULTIPART:
+            fields, files = _multipart(raw, content_type)
+            pairs += fields
+        else:
+            raise InvalidParameter("body", "Send parameters as a form body or in the query string")
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params or name in files:
+            raise InvalidParameter(name, f"Parameter '{name}' is given more than once")
+        params[name] = value
+    if len(params) + len(files) > MAX_PARAMS:
+        raise InvalidParameter("body", "Too many parameters")
+    signed = {**params, **{name: hashlib.sha256(data).hexdigest() for name, (_, data) in files.items()}}
+    return params, files, signed
+
+
+def _multipart(raw: bytes, content_type: str) -> tuple[list[tuple[str, str]], dict[str, tuple[str, bytes]]]:
+    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = BytesParser(policy=policy.HTTP).parsebytes(header + raw)
+    if not message.is_multipart():
+        raise InvalidParameter("body", "Multipart body is not valid")
+    fields: list[tuple[str, str]] = []
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            raise InvalidParameter("body", "A multipart part has no name")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            if name in files:
+                raise InvalidParameter(name, f"Parameter '{name}' is given more than once")
+            files[name] = (filename, data)
+        else:
+            try:
+                fields.append((name, data.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise InvalidParameter(name) from None
+    return fields, files
+
+
+def endpoint(paths: Iterable[str], *, level: str = READ) -> Callable:
+    """Registers an Org API view (GET and POST) on its seed path and aliases; the view gets
+    the authenticated request."""
+    from chalicelib.api.org import auth
+
+    def decorate(view: Callable[[OrgRequest], object]) -> Callable:
+        @functools.wraps(view)
+        def handle():
+            return view(auth.authenticate(org_blueprint.current_request, level))
+
+        route(org_blueprint, [PREFIX + path for path in paths], family=Family.ORG, methods=METHODS,
+              content_types=CONTENT_TYPES)(handle)
+        return view
+
+    return decorate
