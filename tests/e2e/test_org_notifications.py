@@ -2,16 +2,12 @@
 real `websockets` client, and a client that disconnects and reconnects with its last id.
 
 The stack runs with its own seed (`seed_stack`: the demo data plus an asset org key bound
-to the loopback addresses). Until app.py registers the Org API itself, the stack runs an
-overlay project whose app.py is the project's app with the Org API blueprint added.
+to the loopback addresses).
 """
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import tempfile
 import time
 from urllib.parse import urlencode
 
@@ -21,22 +17,6 @@ import websockets
 
 from infra.local.devserver import ROOT
 from infra.local.stack import LocalStack
-
-OVERLAY_APP = '''"""Overlay for tests: the project's app plus the Org API (until app.py registers it)."""
-import importlib.util
-import os
-
-_spec = importlib.util.spec_from_file_location("broker_app", os.path.join({root!r}, "app.py"))
-_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_module)
-app = _module.app
-
-from chalicelib.api.org import org_blueprint  # noqa: E402
-
-if "/api/v2/org/getInfo" not in app.routes:
-    app.register_blueprint(org_blueprint)
-'''
-
 
 def seed_stack() -> dict:
     """Runs inside the stack: the demo seed plus an asset org key for loopback callers."""
@@ -52,26 +32,10 @@ def seed_stack() -> dict:
     return info
 
 
-def _project_dir(tmp: str) -> str:
-    with open(os.path.join(ROOT, "app.py"), encoding="utf-8") as source:
-        if "chalicelib.api.org" in source.read():
-            return ROOT
-    overlay = os.path.join(tmp, "project")
-    shutil.copytree(os.path.join(ROOT, ".chalice"), os.path.join(overlay, ".chalice"),
-                    ignore=shutil.ignore_patterns("deployed", "deployments"))
-    with open(os.path.join(overlay, "app.py"), "w", encoding="utf-8") as app_file:
-        app_file.write(OVERLAY_APP.format(root=ROOT))
-    return overlay
-
-
 @pytest.fixture(scope="module")
 def org_stack():
-    tmp = tempfile.mkdtemp(prefix="org-e2e-")
-    try:
-        with LocalStack(_project_dir(tmp), seed="tests.e2e.test_org_notifications:seed_stack") as running:
-            yield running
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with LocalStack(ROOT, seed="tests.e2e.test_org_notifications:seed_stack") as running:
+        yield running
 
 
 def _sign(secret: str, params: dict) -> dict:

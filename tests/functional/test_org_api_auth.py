@@ -91,7 +91,8 @@ def test_a_caller_outside_the_whitelist_is_refused_whatever_it_claims_in_headers
 
 def test_key_levels_and_state(org_a, seeded, http):
     refused(org_a.read.post("/user/registerUser", {"email": "r@7002.test", "client_order_id": "r"}), 403, 1013)
-    demo = OrgClient(http, "7002", seeded["org"]["api_key"], seeded["org"]["api_secret"])  # no whitelist
+    unlisted, unlisted_secret = api_keys.create_org_key("7002", level="asset", operation_id="no-whitelist")
+    demo = OrgClient(http, "7002", unlisted.api_key, unlisted_secret)
     assert demo.post("/getInfo").status_code == 200
     refused(demo.post("/user/registerUser", {"email": "d@7002.test", "client_order_id": "d"}), 403, 1012)
     api_keys.set_org_key_enabled("7002", org_a.asset.api_key, False)

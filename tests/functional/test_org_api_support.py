@@ -32,10 +32,7 @@ PREFIX = "/api/v2/org"
 
 def org_app():
     from app import app
-    from chalicelib.api.org import org_blueprint
 
-    if f"{PREFIX}/getInfo" not in app.routes:
-        app.register_blueprint(org_blueprint)
     if "multipart/form-data" not in app.api.binary_types:
         app.api.binary_types.append("multipart/form-data")
     return app

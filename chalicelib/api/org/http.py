@@ -23,7 +23,7 @@ from chalice import Blueprint
 from chalicelib.api.rendering import Family
 from chalicelib.api.routing import FORM, JSON, MULTIPART, route
 from chalicelib.domain import money
-from chalicelib.domain.errors import InvalidParameter, MissingParameter
+from chalicelib.domain.errors import InvalidParameter, MissingParameter, RouteNotFound
 from chalicelib.services.api_keys import ApiKeyView
 
 org_blueprint = Blueprint(__name__)
@@ -203,6 +203,13 @@ def _multipart(raw: bytes, content_type: str) -> tuple[list[tuple[str, str]], di
     return fields, files
 
 
+# Seed path (after PREFIX) -> handler. API Gateway allows 300 resources per REST API and
+# the Org API has some 60 paths, so the gateway sees only a few variable routes and the
+# path is looked up here; an unknown path is the family's own JSON 404.
+ROUTES: dict[str, Callable[[], object]] = {}
+MAX_SEGMENTS = 3
+
+
 def endpoint(paths: Iterable[str], *, level: str = READ) -> Callable:
     """Registers an Org API view (GET and POST) on its seed path and aliases; the view gets
     the authenticated request."""
@@ -213,8 +220,22 @@ def endpoint(paths: Iterable[str], *, level: str = READ) -> Callable:
         def handle():
             return view(auth.authenticate(org_blueprint.current_request, level))
 
-        route(org_blueprint, [PREFIX + path for path in paths], family=Family.ORG, methods=METHODS,
-              content_types=CONTENT_TYPES)(handle)
+        for path in paths:
+            if path in ROUTES or path.count("/") > MAX_SEGMENTS:
+                raise ValueError(f"Org API path {path} is taken or too deep")
+            ROUTES[path] = handle
         return view
 
     return decorate
+
+
+def _dispatch(**segments: str):
+    handle = ROUTES.get("/" + "/".join(segments[name] for name in sorted(segments)))
+    if handle is None:
+        raise RouteNotFound()
+    return handle()
+
+
+route(org_blueprint, [PREFIX + "".join(f"/{{s{n}}}" for n in range(1, depth + 1))
+                      for depth in range(1, MAX_SEGMENTS + 1)],
+      family=Family.ORG, methods=METHODS, content_types=CONTENT_TYPES)(_dispatch)
