@@ -120,6 +120,7 @@ def table(w: World) -> dict[str, dict]:
         "/api/invitation/list": {},
         "/api/asset/get": {},
         "/api/asset/info": {},
+        "/api/asset/liability_proof": {"token": "BTC"},
         "/api/asset/balance_flow": {"token_id": "USDT"},
         "/api/asset/deposit/address": {"token_id": "USDT", "chain_type": "TRC20"},
         "/api/asset/deposit/order_list": {},
