@@ -7,14 +7,18 @@ from chalice import Chalice, Rate
 
 from chalicelib import logs
 from chalicelib.api import websocket
+from chalicelib.api.admin import admin_api
 from chalicelib.api.custody_callbacks import custody_callbacks
 from chalicelib.api.klip import a2a_api, approval_page, partners_api
+from chalicelib.api.oauth import oauth_api
 from chalicelib.api.openapi import openapi_blueprint
 from chalicelib.api.org import org_blueprint
 from chalicelib.api.platform import platform
 from chalicelib.api.user import user_api
+from chalicelib.services import campaigns
 from chalicelib.services import events
 from chalicelib.services import ledger
+from chalicelib.services import liabilities
 from chalicelib.services import orders
 from chalicelib.services import statistics
 from chalicelib.services import withdrawals
@@ -33,6 +37,8 @@ app.register_blueprint(a2a_api)
 app.register_blueprint(approval_page)
 app.register_blueprint(user_api)
 app.register_blueprint(org_blueprint)
+app.register_blueprint(oauth_api)
+app.register_blueprint(admin_api)
 app.api.binary_types.append("multipart/form-data")  # uploads through API Gateway arrive intact
 
 
@@ -90,6 +96,12 @@ def count_org_statistics(event):
     return {"counted": statistics.catch_up_all()}
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def pay_campaign_bonuses(event):
+    """Pays what campaign rules owe for new org events (within the events' 30-day retention)."""
+    return {"events_read": campaigns.catch_up_all()}
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def reconcile_ledger(event):
     result = ledger.reconcile()
@@ -98,3 +110,9 @@ def reconcile_ledger(event):
             "unbalanced_tokens": {k: str(v) for k, v in result.unbalanced_tokens.items()},
             "mismatched_balances": result.mismatched_balances[:50]})
     return {"ok": result.ok}
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def publish_liability_roots(event):
+    """Proof of liabilities: a fresh Merkle root per org and token (docs/PROOF_OF_LIABILITIES.md)."""
+    return liabilities.recompute_all()

@@ -16,7 +16,8 @@ from chalicelib.store.users import stage_org_exists
 
 __all__ = ["Admin", "ROLES", "create_admin", "verify_admin_login", "get_admin", "list_admins",
            "set_admin_enabled", "set_admin_password", "set_admin_roles", "set_admin_totp_secret",
-           "admin_totp_secret"]
+           "admin_totp_secret", "set_admin_totp_pending", "admin_totp_pending_secret",
+           "promote_admin_totp_pending", "spend_totp_step"]
 
 ROLES = ("owner", "operator", "finance", "reviewer", "support")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{2,31}$")
@@ -111,3 +112,26 @@ def set_admin_totp_secret(org_id: str, username: str, secret: Optional[str]) -> 
 
 def admin_totp_secret(admin: Admin) -> Optional[str]:
     return kms.decrypt(admin.totp_secret_ciphertext, _totp_context(admin)) if admin.totp_secret_ciphertext else None
+
+
+def set_admin_totp_pending(org_id: str, username: str, secret: Optional[str]) -> Admin:
+    """A secret shown to the admin to bind; it becomes the TOTP secret once a code confirms it."""
+    admin = get_admin(org_id, username)
+    ciphertext = kms.encrypt(secret, _totp_context(admin)) if secret else None
+    return store.update(org_id, admin.username, totp_pending_ciphertext=ciphertext)
+
+
+def admin_totp_pending_secret(admin: Admin) -> Optional[str]:
+    if not admin.totp_pending_ciphertext:
+        return None
+    return kms.decrypt(admin.totp_pending_ciphertext, _totp_context(admin))
+
+
+def promote_admin_totp_pending(org_id: str, username: str) -> Admin:
+    admin = get_admin(org_id, username)
+    return store.update(org_id, admin.username, totp_secret_ciphertext=admin.totp_pending_ciphertext,
+                        totp_pending_ciphertext=None)
+
+
+def spend_totp_step(admin: Admin, step: int) -> bool:
+    return store.spend_totp_step(admin.org_id, admin.username, step)

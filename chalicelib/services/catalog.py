@@ -1,6 +1,7 @@
 """What an org lists and on which terms, cached briefly (listings change rarely)."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class TokenListing:
     max_withdraw_daily: Decimal
     chains: tuple = ()
     updated_at: int = 0
+    max_withdraw: Optional[Decimal] = None  # per withdrawal; None: no cap beyond the daily one
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,16 @@ def rules_from(record: store.ExchangeSymbolRecord, tokens: dict[str, store.Excha
     )
 
 
+ORG_RULE_FIELDS = ("tick_size", "step_size", "min_qty", "max_qty", "min_notional", "min_price", "max_price")
+
+
+def org_rules(exchange: SymbolRules, listing: store.OrgSymbolRecord) -> SymbolRules:
+    """The exchange's filters tightened by the org's own (validated when they are set)."""
+    changes = {name: getattr(listing, name, None) for name in ORG_RULE_FIELDS}
+    changes = {name: value for name, value in changes.items() if value is not None}
+    return dataclasses.replace(exchange, **changes) if changes else exchange
+
+
 def _exchange(exchange_id: str) -> tuple[dict, dict]:
     def load():
         tokens = {t.token_id: t for t in store.exchange_tokens(exchange_id)}
@@ -142,18 +154,19 @@ def org(org_id: str) -> OrgView:
             if source is None or not listing.listed:
                 continue
             token_listings[listing.token_id] = TokenListing(
-                listing.token_id, source.name, source.full_name, source.precision, source.icon_url,
+                listing.token_id, listing.name or source.name, listing.full_name or source.full_name,
+                source.precision, listing.icon_url or source.icon_url,
                 listing.allow_deposit, listing.allow_withdraw, listing.min_deposit, listing.withdraw_fee,
                 listing.min_withdraw, listing.max_withdraw_daily, tuple(
                     tuple(sorted(c.items())) for c in store.chains_of(source)),
-                max(listing.updated_at, source.updated_at))
+                max(listing.updated_at, source.updated_at), listing.max_withdraw)
         symbol_listings = {}
         for listing in store.org_symbols(org_id):
             source = symbols.get(listing.symbol)
             if source is None or not listing.listed:
                 continue
             symbol_listings[listing.symbol] = SymbolListing(
-                org_id, record.exchange_id, rules_from(source, tokens), listing.can_trade, listing.can_buy,
+                org_id, record.exchange_id, org_rules(rules_from(source, tokens), listing), listing.can_trade, listing.can_buy,
                 listing.can_sell, listing.hide_from_openapi, FeeRates(listing.maker_fee, listing.taker_fee),
                 max(listing.updated_at, source.updated_at))
         return OrgView(org_id, record.name, record.exchange_id, record.org_type, tuple(record.domains),

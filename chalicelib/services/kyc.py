@@ -221,13 +221,18 @@ def _review(org_id: str, uid: str, admin_id: str, outcome: int,
     return users.get_user(org_id, uid), decided
 
 
-def approve(org_id: str, uid: str, admin_id: str) -> dict:
-    """Passes the waiting application and raises the user's level to it (idempotent)."""
+def approve(org_id: str, uid: str, admin_id: str, level: Optional[int] = None) -> dict:
+    """Passes the waiting application and raises the user's level to it, or to a lower
+    `level` the reviewer grants instead (idempotent)."""
+    current = store.get(uid)
+    if level is not None and (current is None or not 1 <= int(level) <= current.level):
+        raise KycLevelNotAllowed("Approve at a level from 1 to the level applied for")
     user, decided = _review(org_id, uid, admin_id, PASSED, None)
-    if user.kyc_level < decided.level:
-        user = users.set_kyc_level(org_id, uid, decided.level)
+    granted = decided.level if level is None else int(level)
+    if user.kyc_level < granted:
+        user = users.set_kyc_level(org_id, uid, granted)
     account_security.notify(user, "KYC_VERIFY_SUCCESS", "Identity verified",
-                            f"Your identity verification (level {decided.level}) has passed.")
+                            f"Your identity verification (level {granted}) has passed.")
     return view(decided, user.kyc_level)
 
 

@@ -44,7 +44,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.events import Event, org_stream, user_stream
 from chalicelib.domain.ledger import Movement, Subject
 from chalicelib.gateways import kms, notifier
-from chalicelib.services import api_keys, catalog, events, idempotency, ledger, sessions, users
+from chalicelib.services import api_keys, catalog, events, idempotency, ledger, oauth_tokens, sessions, users
 from chalicelib.store import kyc as kyc_store
 from chalicelib.store import org_users as store
 from chalicelib.store import orders as order_store
@@ -374,7 +374,10 @@ def set_login_frozen(org_id: str, uid: str, *, frozen: bool, operation_id: str) 
         store.stage_user_update(tx, org_id, uid, {"login_frozen": bool(frozen)})
         return freeze_view(after)
 
-    return idempotency.run(_scope("freezelogin", org_id), operation_id, payload, build)
+    result = idempotency.run(_scope("freezelogin", org_id), operation_id, payload, build)
+    if frozen:  # a thaw must not bring back what third-party apps held before the freeze
+        oauth_tokens.revoke_user(org_id, uid, "user_frozen")
+    return result
 
 
 def set_trade_frozen(org_id: str, uid: str, *, frozen: bool, symbol: Optional[str] = None,

@@ -10,7 +10,8 @@ the withdrawal row in the same transaction as its postings, so it happens once h
 often it is asked for (`domain.custody` has the state machine).
 
 Review: an amount above the org's `withdraw_review_threshold` waits for an admin
-(`approve` / `reject`); above `withdraw_four_eyes_threshold` for two distinct admins
+(`approve` / `reject`); above `four_eyes_threshold` (or its older name
+`withdraw_four_eyes_threshold`) for two distinct admins
 (thresholds per token in org settings, see `domain.custody`; unset: no review).
 
 Hand-over: a withdrawal that needs no (more) review is QUEUED and put on the custody FIFO
@@ -100,7 +101,15 @@ def _terms(org: catalog.OrgView, listing: catalog.TokenListing) -> rules.Withdra
     return rules.WithdrawalTerms(
         listing.token_id, listing.withdraw_fee, listing.min_withdraw, listing.max_withdraw_daily, listing.precision,
         rules.threshold(org.settings, "withdraw_review_threshold", listing.token_id),
-        rules.threshold(org.settings, "withdraw_four_eyes_threshold", listing.token_id))
+        _four_eyes(org, listing.token_id))
+
+
+def _four_eyes(org: catalog.OrgView, token: str):
+    """`four_eyes_threshold` (the Admin API's name) or `withdraw_four_eyes_threshold`, per
+    token in the token's own units: a USDT value would move with prices between the
+    request and the review, and a review rule must not change under a waiting request."""
+    found = rules.threshold(org.settings, "four_eyes_threshold", token)
+    return found if found is not None else rules.threshold(org.settings, "withdraw_four_eyes_threshold", token)
 
 
 def withdrawal_quota(holder: Holder, token: str, chain: Optional[str] = None) -> dict:
@@ -153,6 +162,8 @@ def create_withdrawal(holder: Holder, *, token: str, amount: Decimal, address: s
     listing = org.token(token)
     if not listing.allow_withdraw:
         raise WithdrawNotAllowed()
+    if listing.max_withdraw is not None and amount > listing.max_withdraw:
+        raise WithdrawNotAllowed(f"At most {money.text(listing.max_withdraw)} {token} per withdrawal")
     chain_rules = rules.chain_rules(token, listing.chains, chain)
     address, address_tag = chain_rules.check_address(address, address_tag)
     if require_saved_address and store.saved_address(holder.uid, token, chain_rules.chain, address,

@@ -24,6 +24,8 @@ class AdminRecord(Entity):
     password_hash = UnicodeAttribute()
     roles = ListAttribute(of=UnicodeAttribute, default=list)
     totp_secret = UnicodeAttribute(null=True)  # KMS ciphertext, never the secret itself
+    totp_pending = UnicodeAttribute(null=True)  # KMS ciphertext of a secret being bound, until confirmed
+    totp_last_step = IntegerAttribute(null=True)  # a TOTP code works once: steps up to this are spent
     enabled = BooleanAttribute(default=True)
     created_at = IntegerAttribute()
     updated_at = IntegerAttribute()
@@ -42,6 +44,7 @@ class Admin:
     password_changed_at: int
     password_hash: str = field(default="", repr=False)
     totp_secret_ciphertext: Optional[str] = field(default=None, repr=False)
+    totp_pending_ciphertext: Optional[str] = field(default=None, repr=False, compare=False)
 
     @property
     def has_totp(self) -> bool:
@@ -49,7 +52,8 @@ class Admin:
 
 
 _FIELDS = {"password_hash": "password_hash", "roles": "roles", "enabled": "enabled",
-           "totp_secret_ciphertext": "totp_secret", "password_changed_at": "password_changed_at"}
+           "totp_secret_ciphertext": "totp_secret", "password_changed_at": "password_changed_at",
+           "totp_pending_ciphertext": "totp_pending", "totp_last_step": "totp_last_step"}
 
 
 def now_ms() -> int:
@@ -63,7 +67,7 @@ def _partition(org_id: str) -> str:
 def _to_admin(record: AdminRecord) -> Admin:
     return Admin(record.admin_id, record.org_id, record.username, tuple(record.roles or ()), record.enabled,
                  record.created_at, record.updated_at, record.password_changed_at, record.password_hash,
-                 record.totp_secret)
+                 record.totp_secret, record.totp_pending)
 
 
 def stage_create(tx: Transaction, admin: Admin) -> None:
@@ -84,6 +88,20 @@ def get(org_id: str, username: str) -> Optional[Admin]:
 
 def for_org(org_id: str) -> list[Admin]:
     return [_to_admin(record) for record in AdminRecord.query(_partition(org_id), consistent_read=True)]
+
+
+def spend_totp_step(org_id: str, username: str, step: int) -> bool:
+    """Marks a TOTP step as used; False when it (or a later one) was used already."""
+    record = AdminRecord(_partition(org_id), username)
+    try:
+        record.update(actions=[AdminRecord.totp_last_step.set(step)],
+                      condition=AdminRecord.pk.exists() & (AdminRecord.totp_last_step.does_not_exist()
+                                                           | (AdminRecord.totp_last_step < step)))
+    except Exception as error:  # pynamodb UpdateError on a failed condition
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def update(org_id: str, username: str, **changes) -> Admin:

@@ -68,6 +68,11 @@ class OrgTokenRecord(Entity):
     withdraw_fee = DecimalAttribute()
     min_withdraw = DecimalAttribute()
     max_withdraw_daily = DecimalAttribute()
+    # the org's own presentation and per-withdrawal cap (None: the exchange's / no cap)
+    name = UnicodeAttribute(null=True)
+    full_name = UnicodeAttribute(null=True)
+    icon_url = UnicodeAttribute(null=True)
+    max_withdraw = DecimalAttribute(null=True)
     updated_at = IntegerAttribute()
 
 
@@ -84,6 +89,15 @@ class OrgSymbolRecord(Entity):
     hide_from_openapi = BooleanAttribute(default=False)
     maker_fee = DecimalAttribute()
     taker_fee = DecimalAttribute()
+    # the org's tighter filters over the exchange's (None: the exchange's own); the book is
+    # shared, so a tick or step must be a multiple of the exchange's and bands lie inside its
+    tick_size = DecimalAttribute(null=True)
+    step_size = DecimalAttribute(null=True)
+    min_qty = DecimalAttribute(null=True)
+    max_qty = DecimalAttribute(null=True)
+    min_notional = DecimalAttribute(null=True)
+    min_price = DecimalAttribute(null=True)
+    max_price = DecimalAttribute(null=True)
     updated_at = IntegerAttribute()
 
 
@@ -126,6 +140,20 @@ def put_org_symbol(record: OrgSymbolRecord) -> None:
     record.pk, record.sk, record.updated_at = org_key(record.org_id), f"SYMBOL#{record.symbol}", now_ms()
     record.gsi1pk, record.gsi1sk = f"SYMORG#{record.symbol}", record.org_id
     record.save()
+
+
+def org_token(org_id: str, token_id: str) -> Optional[OrgTokenRecord]:
+    try:
+        return OrgTokenRecord.get(org_key(org_id), f"TOKEN#{token_id}", consistent_read=True)
+    except OrgTokenRecord.DoesNotExist:
+        return None
+
+
+def org_symbol(org_id: str, symbol: str) -> Optional[OrgSymbolRecord]:
+    try:
+        return OrgSymbolRecord.get(org_key(org_id), f"SYMBOL#{symbol}", consistent_read=True)
+    except OrgSymbolRecord.DoesNotExist:
+        return None
 
 
 def exchange_tokens(exchange_id: str) -> list[ExchangeTokenRecord]:

@@ -92,19 +92,23 @@ def delete_item(org_id: str, kind: str, item_id: str) -> None:
         pass
 
 
+def favorite_key(uid: str) -> str:
+    return f"FAV#{uid}"
+
+
 def add_favorite(uid: str, symbol: str) -> None:
-    FavoriteRecord(f"FAV#{uid}", symbol, symbol=symbol, created_at=now_ms()).save()
+    FavoriteRecord(favorite_key(uid), symbol, symbol=symbol, created_at=now_ms()).save()
 
 
 def remove_favorite(uid: str, symbol: str) -> None:
     try:
-        FavoriteRecord(f"FAV#{uid}", symbol).delete()
+        FavoriteRecord(favorite_key(uid), symbol).delete()
     except DeleteError:
         pass
 
 
 def favorites(uid: str) -> list[tuple[str, int]]:
-    return [(r.symbol, r.created_at) for r in FavoriteRecord.query(f"FAV#{uid}", consistent_read=True)]
+    return [(r.symbol, r.created_at) for r in FavoriteRecord.query(favorite_key(uid), consistent_read=True)]
 
 
 def get_settings(uid: str) -> dict:

@@ -5,7 +5,7 @@ Own items:
 | entity | pk | sk |
 |---|---|---|
 | freeze state of a user (what the org froze) | `ORGFREEZE#<org_id>` | `<uid:020d>` |
-| favorite symbol of a user | `FAVORITE#<uid>` | `<symbol>` |
+| favorite symbol of a user (shared with the User API) | `FAV#<uid>` | `<symbol>` |
 | delivery cursor of an org socket | `ORGWS#<connection_id>` | `CURSOR` |
 
 Staged writes to other stores' records (users, KYC, org listings): the Org API commits
@@ -26,6 +26,7 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 
 from chalicelib.domain.errors import ConcurrentUpdate, NotFound
 from chalicelib.store import catalog as catalog_store
+from chalicelib.store import content
 from chalicelib.store import kyc as kyc_store
 from chalicelib.store import users as user_store
 from chalicelib.store.attributes import IntegerAttribute
@@ -119,17 +120,12 @@ def frozen_users(org_id: str, *, before_uid: Optional[str] = None, limit: int = 
 
 # --- favorites -----------------------------------------------------------------------------------
 
-class FavoriteRecord(Entity):
-    symbol = UnicodeAttribute()
-    created_at = IntegerAttribute()
-
-
-def favorites(uid: str) -> list[tuple[str, int]]:
-    return [(r.symbol, r.created_at) for r in FavoriteRecord.query(f"FAVORITE#{uid}", consistent_read=True)]
+# The User API keeps the same favorites (store.content): one list per user, whoever edits it.
+favorites = content.favorites
 
 
 def stage_favorite(tx: Transaction, uid: str, symbol: str, present: bool) -> None:
-    record = FavoriteRecord(f"FAVORITE#{uid}", symbol, symbol=symbol, created_at=now_ms())
+    record = content.FavoriteRecord(content.favorite_key(uid), symbol, symbol=symbol, created_at=now_ms())
     if present:
         tx.put(record)
     else:

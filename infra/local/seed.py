@@ -116,8 +116,10 @@ def seed_demo() -> dict:
                             ip_whitelist=["127.0.0.1", "::1"], operation_id="seed-org-key")
     admins.create_admin(main, ADMIN_USERNAME, ADMIN_PASSWORD, ["owner"], "seed-admin")
     from infra.local.seed_klip import seed_klip
+    from infra.local.seed_oauth import seed as seed_oauth
 
     klip = seed_klip(main)
+    oauth = seed_oauth(main)
     return {
         "exchange_id": EXCHANGE_ID,
         "org": {"org_id": main, "name": ORGS[0]["name"], "domain": ORGS[0]["domains"][0],
@@ -127,8 +129,34 @@ def seed_demo() -> dict:
         "users": demo_users,
         "admin": {"org_id": main, "username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
         "klip": klip,
+        "oauth": oauth,
     }
 
 
+STAFF_PASSWORD = "Demo-staff-1"
+STAFF_ROLES = ("operator", "finance", "reviewer", "support")
+
+
+def seed_back_office(org_id: str = ORGS[0]["org_id"]) -> dict:
+    """One demo admin per role besides the owner (TOTP unbound: each binds it at first
+    login through auth/totp_bind), and the second org's owner. The admin IP whitelist stays
+    empty, which admits every address; add entries with whitelist/add (the first must admit
+    your own address). Separate from `seed_demo` so the demo org keeps a single admin unless
+    asked (`python -m infra.local.seed --back-office`)."""
+    staff = []
+    for role in STAFF_ROLES:
+        admins.create_admin(org_id, role, STAFF_PASSWORD, [role], f"seed-admin-{role}")
+        staff.append({"org_id": org_id, "username": role, "password": STAFF_PASSWORD, "roles": [role]})
+    second = ORGS[1]["org_id"]
+    admins.create_admin(second, ADMIN_USERNAME, ADMIN_PASSWORD, ["owner"], "seed-admin")
+    staff.append({"org_id": second, "username": ADMIN_USERNAME, "password": ADMIN_PASSWORD, "roles": ["owner"]})
+    return {"staff": staff, "whitelist": []}
+
+
 if __name__ == "__main__":
-    print(json.dumps(seed_demo(), indent=2))
+    import sys
+
+    answer = seed_demo()
+    if "--back-office" in sys.argv:
+        answer["back_office"] = seed_back_office()
+    print(json.dumps(answer, indent=2))

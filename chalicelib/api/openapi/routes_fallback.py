@@ -12,7 +12,8 @@ from chalicelib.api.openapi.http import endpoint
 from chalicelib.api.openapi.http import VERBS
 from chalicelib.domain.errors import RouteNotFound
 
-PREFIXES = ("/openapi", "/openapi/v1", "/openapi/quote", "/openapi/quote/v1")
+PREFIXES = ("/openapi", "/openapi/v1", "/openapi/account", "/openapi/account/v1", "/openapi/quote",
+            "/openapi/quote/v1")
 EXTRA_LEVELS = 3
 
 

@@ -5,7 +5,8 @@ paths). Importing the package also registers the user WebSocket channel (`user`,
 `/api/ws/user`) and its push formatter.
 """
 from chalicelib.api.user import (  # noqa: F401  (each module registers its routes)
-    routes_asset, routes_liabilities, routes_order, routes_public, routes_user, stream,
+    routes_asset, routes_liabilities, routes_oauth_apps, routes_order, routes_public, routes_tickets, routes_user,
+    stream,
 )
 from chalicelib.api.user.http import user_api
 
