@@ -22,8 +22,9 @@ SESSION_COOKIE = "au_token"
 MAX_TOKEN_LENGTH = 128
 
 
-def _cookie(name: str, value: str, max_age: int, *, http_only: bool, same_site: str) -> str:
-    parts = [f"{name}={value}", "Path=/", f"Max-Age={max(0, int(max_age))}", f"SameSite={same_site}"]
+def cookie(name: str, value: str, max_age: int, *, http_only: bool, same_site: str, path: str = "/") -> str:
+    """One Set-Cookie value; Secure everywhere but the local stages."""
+    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max(0, int(max_age))}", f"SameSite={same_site}"]
     if http_only:
         parts.append("HttpOnly")
     if not settings.is_local():
@@ -32,13 +33,13 @@ def _cookie(name: str, value: str, max_age: int, *, http_only: bool, same_site: 
 
 
 def set_cookies(token: str, csrf_token: str, max_age_seconds: int) -> list[str]:
-    return [_cookie(SESSION_COOKIE, token, max_age_seconds, http_only=True, same_site="Lax"),
-            _cookie(csrf.COOKIE, csrf_token, max_age_seconds, http_only=False, same_site="Strict")]
+    return [cookie(SESSION_COOKIE, token, max_age_seconds, http_only=True, same_site="Lax"),
+            cookie(csrf.COOKIE, csrf_token, max_age_seconds, http_only=False, same_site="Strict")]
 
 
 def clear_cookies() -> list[str]:
-    return [_cookie(SESSION_COOKIE, "", 0, http_only=True, same_site="Lax"),
-            _cookie(csrf.COOKIE, "", 0, http_only=False, same_site="Strict")]
+    return [cookie(SESSION_COOKIE, "", 0, http_only=True, same_site="Lax"),
+            cookie(csrf.COOKIE, "", 0, http_only=False, same_site="Strict")]
 
 
 def _header(headers: Mapping[str, str], name: str) -> Optional[str]:

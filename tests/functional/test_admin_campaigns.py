@@ -6,26 +6,13 @@ import threading
 import time
 from decimal import Decimal as D
 
-import pytest
-
 from chalicelib.domain import ledger as money
 from chalicelib.services import campaigns, ledger, users
 from tests.functional.test_admin_support import (  # noqa: F401  (fixtures)
-    ORG, OTHER_HOST, OTHER_ORG, admin_login, audit_rows, http, make_admin, owner, seeded, staff,
+    ORG, OTHER_HOST, OTHER_ORG, admin_login, audit_rows, data, http, ledger_stays_conserved, make_admin,
+    owner, seeded, staff,
 )
 from tests.functional.test_user_api_support import Browser, last_code, sign_up
-
-
-@pytest.fixture(autouse=True)
-def ledger_stays_conserved():
-    yield
-    report = ledger.reconcile()
-    assert report.ok, report
-
-
-def data(answer):
-    assert answer.status == 200 and answer.json["code"] == 0, answer
-    return answer.json["data"]
 
 
 def usdt(email: str, org_id: str = ORG) -> D:

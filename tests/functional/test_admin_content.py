@@ -3,14 +3,9 @@ tickets, which users open and read through the User API and support answers here
 from __future__ import annotations
 
 from tests.functional.test_admin_support import (  # noqa: F401  (fixtures)
-    OTHER_HOST, OTHER_ORG, admin_login, audit_rows, http, make_admin, owner, seeded, staff,
+    OTHER_HOST, OTHER_ORG, admin_login, audit_rows, data, http, make_admin, owner, seeded, staff,
 )
 from tests.functional.test_user_api_support import Browser, log_in
-
-
-def data(answer):
-    assert answer.status == 200 and answer.json["code"] == 0, answer
-    return answer.json["data"]
 
 
 def test_banners_and_announcements_by_language_are_written_here_and_shown_to_users(staff, http):

@@ -6,29 +6,16 @@ from __future__ import annotations
 import json
 from decimal import Decimal as D
 
-import pytest
-
 from chalicelib.domain import ledger as money
 from chalicelib.services import ledger, orders, users
 from chalicelib.store import faults
 from chalicelib.store import ledger as ledger_store
 from chalicelib.store.transaction import Transaction
 from tests.functional.test_admin_support import (  # noqa: F401  (fixtures)
-    ORG, OTHER_HOST, OTHER_ORG, admin_login, audit_rows, http, make_admin, owner, seeded, staff,
+    ORG, OTHER_HOST, OTHER_ORG, admin_login, audit_rows, data, http, ledger_stays_conserved, make_admin,
+    owner, seeded, staff,
 )
 from tests.functional.test_openapi_support import drain_matcher
-
-
-@pytest.fixture(autouse=True)
-def ledger_stays_conserved():
-    yield
-    report = ledger.reconcile()
-    assert report.ok, report
-
-
-def data(answer):
-    assert answer.status == 200 and answer.json["code"] == 0, answer
-    return answer.json["data"]
 
 
 def demo_user(email: str = "alice@demo.local", org_id: str = ORG):

@@ -5,29 +5,16 @@ from __future__ import annotations
 import time
 from decimal import Decimal as D
 
-import pytest
-
 from chalicelib.api.custody_callbacks import accept
 from chalicelib.domain.custody import Holder
 from chalicelib.gateways import custody
-from chalicelib.services import deposits, ledger, users
+from chalicelib.services import deposits, users
 from tests.functional.test_admin_finance import trade_once
 from tests.functional.test_admin_support import (  # noqa: F401  (fixtures)
-    ORG, OTHER_HOST, OTHER_ORG, admin_login, http, make_admin, owner, seeded, staff,
+    ORG, OTHER_HOST, OTHER_ORG, admin_login, data, http, ledger_stays_conserved, make_admin, owner, seeded,
+    staff,
 )
 from tests.functional.test_user_api_support import log_in, sign_up
-
-
-@pytest.fixture(autouse=True)
-def ledger_stays_conserved():
-    yield
-    report = ledger.reconcile()
-    assert report.ok, report
-
-
-def data(answer):
-    assert answer.status == 200 and answer.json["code"] == 0, answer
-    return answer.json["data"]
 
 
 def summed(rows, metric, **match) -> D:

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from chalicelib.services import admins
+from chalicelib.services import admins, ledger
 from infra.local.seed import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.functional.test_user_api_support import (  # noqa: F401  (fixtures)
     HOST, ORG, Browser, clock, http, seeded,
@@ -69,3 +69,16 @@ def audit_rows(org_id: str = ORG, **filters) -> list[dict]:
     from chalicelib.services import admin_audit
 
     return admin_audit.search(org_id, limit=200, **filters)["list"]
+
+
+def data(answer):
+    assert answer.status == 200 and answer.json["code"] == 0, answer
+    return answer.json["data"]
+
+
+@pytest.fixture(autouse=True)
+def ledger_stays_conserved():
+    """Import it into a test module to check the zero sum after each of its tests."""
+    yield
+    report = ledger.reconcile()
+    assert report.ok, report

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from chalicelib import settings
 from chalicelib.auth import csrf
 from chalicelib.auth import sessions as user_cookies
 
@@ -24,12 +23,7 @@ MAX_TOKEN_LENGTH = 128
 
 
 def _cookie(name: str, value: str, max_age: int, *, http_only: bool) -> str:
-    parts = [f"{name}={value}", f"Path={PATH}", f"Max-Age={max(0, int(max_age))}", "SameSite=Strict"]
-    if http_only:
-        parts.append("HttpOnly")
-    if not settings.is_local():
-        parts.append("Secure")
-    return "; ".join(parts)
+    return user_cookies.cookie(name, value, max_age, http_only=http_only, same_site="Strict", path=PATH)
 
 
 def set_cookies(token: str, csrf_token: str, max_age_seconds: int) -> list[str]:
