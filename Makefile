@@ -25,6 +25,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	# ccxt 1.56.1 (the last release with the hbtc class) pins async packages that do not
 	# build on Python 3.11; its synchronous client needs nothing beyond requests.
 	$(PY) -m pip install --no-deps ccxt==1.56.1
+	# Swagger UI's files ship inside chalicelib/ (deployed Lambdas install requirements.txt only).
+	$(PY) -m chalicelib.api.apidocs.swagger_ui
 	touch $@
 
 run: venv

@@ -8,6 +8,7 @@ from chalice import Chalice, Rate
 from chalicelib import logs
 from chalicelib.api import websocket
 from chalicelib.api.admin import admin_api
+from chalicelib.api.apidocs import docs_api
 from chalicelib.api.custody_callbacks import custody_callbacks
 from chalicelib.api.klip import a2a_api, approval_page, partners_api
 from chalicelib.api.oauth import oauth_api
@@ -39,6 +40,7 @@ app.register_blueprint(user_api)
 app.register_blueprint(org_blueprint)
 app.register_blueprint(oauth_api)
 app.register_blueprint(admin_api)
+app.register_blueprint(docs_api)
 app.api.binary_types.append("multipart/form-data")  # uploads through API Gateway arrive intact
 
 

@@ -12,6 +12,9 @@ looks the action up in `ACTIONS`. Each action is declared with `@action(name, ..
 * `mutating`: POST only, the session's CSRF token required, and exactly one audit row
   per success (reads take GET or POST).
 
+Each action is also registered in `chalicelib.api.operations` for the OpenAPI generator
+(`ActionSpec.operation`).
+
 Before a view runs: the org from the Host (never a parameter), the org's admin IP
 whitelist (empty = every address), the admin session cookie, CSRF for mutating calls,
 then the permission. Answers are `{"code": 0, "msg": "", "data": ...}`; errors
@@ -32,6 +35,8 @@ from typing import Any, Callable, Optional
 import pydantic
 from chalice import Blueprint, Response
 
+from chalicelib.api import operations
+from chalicelib.api.operations import NONE, SESSION, SESSION_CSRF, Operation
 from chalicelib.api.rendering import Family
 from chalicelib.api.routing import ALL_CONTENT_TYPES, request_params, respond, source_ip
 from chalicelib.api.admin import cookies as admin_cookies
@@ -64,14 +69,15 @@ class ActionSpec:
     mutating: bool
     summary: str
     view: Callable[..., Any] = field(repr=False, compare=False)
+    operation: Operation = field(repr=False, compare=False)
 
     @property
     def path(self) -> str:
-        return f"{BASE}/{self.name}"
+        return self.operation.path
 
     @property
     def methods(self) -> tuple[str, ...]:
-        return ("POST",) if self.mutating else ("GET", "POST")
+        return self.operation.methods
 
 
 ACTIONS: dict[str, ActionSpec] = {}
@@ -130,7 +136,11 @@ def action(name: str, *, permission: str, params: Optional[type[pydantic.BaseMod
         raise ValueError(f"admin action {name!r} is registered twice")
 
     def decorate(view: Callable[[AdminContext, Any], Any]) -> Callable:
-        ACTIONS[name] = ActionSpec(name, permission, params, mutating, summary or (view.__doc__ or "").strip(), view)
+        described = summary or (view.__doc__ or "").strip()
+        auth = NONE if permission == PUBLIC else SESSION_CSRF if mutating else SESSION
+        op = operations.register(Operation(Family.ADMIN, f"{BASE}/{name}", ("POST",) if mutating else ("GET", "POST"),
+                                           params, auth, permission, described))
+        ACTIONS[name] = ActionSpec(name, permission, params, mutating, described, view, op)
         return view
 
     return decorate

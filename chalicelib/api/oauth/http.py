@@ -7,19 +7,21 @@ variable ones that dispatch from `DISPATCH` (`/api/v2/oauth2/{group}/{item}` and
 assets). Chalice's local router and API Gateway both try a static sibling before a
 variable one; there is no variable sibling of a static path here anyway.
 
-`OPERATIONS` lists every operation (path, methods, request model, scope, summary) for the
-OpenAPI generator. Resource calls take the user from the bearer token only.
+Every operation is registered in `chalicelib.api.operations` (and listed in `OPERATIONS`)
+for the OpenAPI generator. Resource calls take the user from the bearer token only.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
 from typing import Any, Callable, Iterable, Optional, Type
 from urllib.parse import parse_qsl
 
 from chalice import Blueprint
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api import operations
+from chalicelib.api.operations import NONE, OAUTH2, Operation
 from chalicelib.api.rendering import Family
 from chalicelib.api.routing import ALL_CONTENT_TYPES, FORM, JSON, route, source_ip
 from chalicelib.domain.errors import BrokerError, InvalidParameter, MethodNotAllowed, MissingParameter, RouteNotFound
@@ -32,28 +34,23 @@ oauth_api = Blueprint(__name__)
 
 PREFIX = "/api/v2/oauth2"
 F = Family.OAUTH
-RESOURCE, PAGE, PROTOCOL = "resource", "page", "protocol"
+RESOURCE, PAGE = "resource", "page"
 MAX_PARAMS = 50
 # Sent by the seed's clients on every resource call; never an input of the call itself.
 CREDENTIAL_PARAMS = ("access_token", "client_id", "open_id")
 
 
-@dataclass(frozen=True)
-class Operation:
-    path: str
-    methods: tuple[str, ...]
-    model: Optional[Type[BaseModel]]
-    scope: Optional[str]
-    summary: str
-    kind: str
-
-
 OPERATIONS: list[Operation] = []
-# (group, item[, action]) -> (operation, view)
-DISPATCH: dict[tuple[str, ...], tuple[Operation, Callable]] = {}
+# (group, item[, action]) -> (operation, kind, view)
+DISPATCH: dict[tuple[str, ...], tuple[Operation, str, Callable]] = {}
 
 
-def register(operation: Operation) -> Operation:
+def register(path: str, methods: Iterable[str], model: Optional[Type[BaseModel]], *, auth: str,
+             scope: Optional[str] = None, summary: str = "", body_media: tuple[str, ...] = (FORM, JSON),
+             produces: str = JSON) -> Operation:
+    """Describes one of the family's operations (`path` relative to `PREFIX`)."""
+    operation = operations.register(Operation(F, f"{PREFIX}/{path}", tuple(methods), model, auth, scope, summary,
+                                              body_media=body_media, produces=produces))
     OPERATIONS.append(operation)
     return operation
 
@@ -115,7 +112,17 @@ def single(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
+# RFC 6749 Appendix A.3: response-name = 1*response-char, response-char = "_" / DIGIT / ALPHA.
+# authlib quotes the response type in its error description and raises ValueError (a 500)
+# on any character an error description may not hold, so a malformed one stops here.
+_RESPONSE_TYPE = re.compile(r"^[A-Za-z0-9_]+( [A-Za-z0-9_]+)*$")
+
+
 def http_request(request, pairs: Iterable[tuple[str, str]]) -> HttpRequest:
+    pairs = tuple(pairs)
+    for name, value in pairs:
+        if name == "response_type" and not _RESPONSE_TYPE.match(value):
+            raise OAuthInvalidRequest("response_type is not a valid response type", param="response_type")
     headers = dict(request.headers or {})
     return HttpRequest(request.method, headers.get("host") or headers.get("Host") or "", request.path,
                        tuple(pairs), headers, source_ip(request), (headers.get("user-agent") or "")[:512])
@@ -162,7 +169,7 @@ def bearer_token(request, params: dict) -> Optional[str]:
 # --- dispatching ------------------------------------------------------------------------------------------
 
 def operation(segments: str, *, methods: Iterable[str] = ("GET", "POST"), model: Optional[Type[BaseModel]] = None,
-              scope: Optional[str] = None, summary: str = "", kind: str = RESOURCE) -> Callable:
+              scope: Optional[str] = None, summary: str = "", kind: str = RESOURCE, produces: str = JSON) -> Callable:
     """Registers a view served through the variable routes at `PREFIX/<segments>`.
 
     A RESOURCE view is called as `view(bearer, model_instance)` after the bearer token,
@@ -171,8 +178,9 @@ def operation(segments: str, *, methods: Iterable[str] = ("GET", "POST"), model:
     assert len(key) in (2, 3), segments
 
     def decorate(view: Callable) -> Callable:
-        DISPATCH[key] = (register(Operation(f"{PREFIX}/{segments}", tuple(methods), model, scope,
-                                            summary or (view.__doc__ or "").strip().split("\n")[0], kind)), view)
+        op = register(segments, methods, model, auth=OAUTH2 if kind == RESOURCE else NONE, scope=scope,
+                      summary=summary or (view.__doc__ or "").strip().split("\n")[0], produces=produces)
+        DISPATCH[key] = (op, kind, view)
         return view
 
     return decorate
@@ -183,10 +191,10 @@ def _dispatch(key: tuple[str, ...]) -> Any:
     entry = DISPATCH.get(key)
     if entry is None:
         raise RouteNotFound()
-    op, view = entry
+    op, kind, view = entry
     if request.method.upper() not in op.methods:
         raise MethodNotAllowed(f"Use {' or '.join(op.methods)}")
-    if op.kind != RESOURCE:
+    if kind != RESOURCE:
         return view(request)
     params = single(pairs_of(request))
     org_id = oauth_server.org_for(request.headers.get("host") or "")
@@ -195,10 +203,10 @@ def _dispatch(key: tuple[str, ...]) -> Any:
         raise InvalidParameter("client_id", "client_id is not the app this token was issued to")
     if params.get("open_id") and params["open_id"] != bearer.open_id:
         raise InvalidParameter("open_id", "open_id is not the user this token acts for")
-    if op.scope:
-        bearer.require(op.scope)
+    if op.permission:
+        bearer.require(op.permission)
     inputs = {k: v for k, v in params.items() if k not in CREDENTIAL_PARAMS}
-    return view(bearer, parse(op.model, inputs) if op.model else None)
+    return view(bearer, parse(op.params, inputs) if op.params else None)
 
 
 @route(oauth_api, f"{PREFIX}/{{group}}/{{item}}", family=F, methods=("GET", "POST", "PUT", "DELETE"),

@@ -27,9 +27,10 @@ from chalice import Response
 from chalicelib.api import rendering
 from chalicelib.api.oauth import errors
 from chalicelib.api.oauth.http import (
-    F, PAGE, PREFIX, PROTOCOL, Operation, bearer_token, http_request, oauth_api, operation, pairs_of, parse,
-    query_pairs, register, single,
+    F, PAGE, PREFIX, bearer_token, http_request, oauth_api, operation, pairs_of, parse, query_pairs, register,
+    single,
 )
+from chalicelib.api.operations import FORM, JSON, NONE, OAUTH2, OAUTH_CLIENT, OAUTH_CONSENT
 from chalicelib.api.oauth.models import (
     AuthorizeDecision, AuthorizeQuery, BearerIntrospection, ConsentLogin, ErrorQuery, IntrospectionForm,
     RefreshForm, TokenForm,
@@ -49,16 +50,26 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 GENERIC_ERROR = "The request could not be completed"
+HTML = "text/html"
 
-for _path, _methods, _model, _summary in (
-        ("authorize", ("GET",), AuthorizeQuery, "Authorization request (RFC 6749 4.1.1, PKCE): the consent page"),
-        ("authorize", ("POST",), AuthorizeDecision, "The user's decision: redirect to the client with code and state"),
-        ("token", ("POST",), TokenForm, "Token endpoint: authorization_code (with code_verifier) or refresh_token"),
-        ("refresh_token", ("POST",), RefreshForm, "Refresh with rotation; a reused refresh token revokes the grant"),
-        ("check_token", ("GET",), BearerIntrospection, "What the presented bearer token is good for"),
-        ("check_token", ("POST",), IntrospectionForm, "Token introspection (RFC 7662) by an authenticated client"),
-        ("error", ("GET",), ErrorQuery, "Errors that cannot be sent to a trusted redirect URI (HTML or JSON)")):
-    register(Operation(f"{PREFIX}/{_path}", _methods, _model, None, _summary, PROTOCOL))
+# The protocol endpoints take form bodies only (a client secret is never JSON-logged or in a
+# URL); `authorize` and `error` answer HTML to a browser, redirects or JSON otherwise.
+for _path, _methods, _model, _auth, _summary, _media, _produces in (
+        ("authorize", ("GET",), AuthorizeQuery, NONE,
+         "Authorization request (RFC 6749 4.1.1, PKCE): the consent page", (), HTML),
+        ("authorize", ("POST",), AuthorizeDecision, OAUTH_CONSENT,
+         "The user's decision: redirect to the client with code and state", (FORM, JSON), JSON),
+        ("token", ("POST",), TokenForm, OAUTH_CLIENT,
+         "Token endpoint: authorization_code (with code_verifier) or refresh_token", (FORM,), JSON),
+        ("refresh_token", ("POST",), RefreshForm, OAUTH_CLIENT,
+         "Refresh with rotation; a reused refresh token revokes the grant", (FORM,), JSON),
+        ("check_token", ("GET",), BearerIntrospection, OAUTH2,
+         "What the presented bearer token is good for", (), JSON),
+        ("check_token", ("POST",), IntrospectionForm, OAUTH_CLIENT,
+         "Token introspection (RFC 7662) by an authenticated client", (FORM,), JSON),
+        ("error", ("GET",), ErrorQuery, NONE,
+         "Errors that cannot be sent to a trusted redirect URI (HTML or JSON)", (), HTML)):
+    register(_path, _methods, _model, auth=_auth, summary=_summary, body_media=_media, produces=_produces)
 
 
 def _asset(name: str) -> str:
@@ -246,6 +257,6 @@ def _asset_view(name: str):
 
 
 for _name in _ASSET_TYPES:
-    operation(f"assets/{_name}", methods=("GET",), kind=PAGE, summary=f"The consent page's {_name}")(
-        _asset_view(_name))
+    operation(f"assets/{_name}", methods=("GET",), kind=PAGE, summary=f"The consent page's {_name}",
+              produces=_ASSET_TYPES[_name][1].split(";")[0])(_asset_view(_name))
 

@@ -3,19 +3,20 @@ inclusion proof, which docs/verify_liability_proof.py checks against a root fetc
 separately (docs/PROOF_OF_LIABILITIES.md).
 
 Two static paths under the existing `/api/asset` resource: two API Gateway resources.
-Parameters are validated with one pydantic model per operation; `OPERATIONS` lists
-(path, methods, model, access, summary) for the OpenAPI generator.
+Parameters are validated with one pydantic model per operation, registered in
+`chalicelib.api.operations` for the OpenAPI generator.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from chalicelib.api import operations
+from chalicelib.api.operations import BY_ACCESS, Operation
+from chalicelib.api.rendering import Family
 from chalicelib.api.user.http import PUBLIC, READ, Context, endpoint
 from chalicelib.domain import merkle
-from chalicelib.domain.errors import InvalidParameter, MissingParameter
 from chalicelib.services import liabilities
 from chalicelib.store.liabilities import StoredRoot
 
@@ -38,40 +39,14 @@ class ProofParams(BaseModel):
     root_id: Optional[int] = Field(None, gt=0)
 
 
-@dataclass(frozen=True)
-class Operation:
-    path: str
-    methods: tuple[str, ...]
-    model: type[BaseModel]
-    access: str
-    summary: str
-
-
-OPERATIONS: list[Operation] = []
-
-
-def parse(model: type[BaseModel], params: dict) -> BaseModel:
-    """The model of the parameters, or the family's error naming the first bad field."""
-    try:
-        return model.model_validate(params)
-    except ValidationError as failure:
-        error = failure.errors()[0]
-        name = str(error["loc"][0]) if error.get("loc") else "body"
-        if error["type"] == "missing":
-            raise MissingParameter(name) from None
-        if error["type"] == "extra_forbidden":
-            raise InvalidParameter(name, f"Parameter '{name}' is not accepted here") from None
-        raise InvalidParameter(name) from None
-
-
 def operation(path: str, model: type[BaseModel], *, access: str, summary: str) -> Callable:
     def decorate(view: Callable[[Context, Any], Any]) -> Callable:
         def handle(ctx: Context):
-            return view(ctx, parse(model, ctx.params))
+            return view(ctx, operations.parse_params(model, ctx.params))
 
         handle.__name__ = view.__name__
         endpoint(path, access=access)(handle)
-        OPERATIONS.append(Operation(path, ("GET", "POST"), model, access, summary))
+        operations.register(Operation(Family.USER, path, ("GET", "POST"), model, BY_ACCESS[access], access, summary))
         return view
 
     return decorate

@@ -1,10 +1,38 @@
 """Third-party apps the user has let act for them (OAuth 2.0 grants): which ones, with
 which permissions, and taking that back. A revocation ends every access and refresh
-token the app holds for this user at once (checked on each of the app's calls)."""
+token the app holds for this user at once (checked on each of the app's calls).
+
+Parameters are validated with one pydantic model per operation, registered in
+`chalicelib.api.operations` for the OpenAPI generator."""
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api import operations
+from chalicelib.api.operations import BY_ACCESS, Operation
+from chalicelib.api.rendering import Family
 from chalicelib.api.user.http import READ, WRITE, Context, endpoint
+from chalicelib.auth import csrf
 from chalicelib.services import oauth_tokens
+
+LIST_PATH, REVOKE_PATH = "/api/user/oauth_apps", "/api/user/oauth_apps/revoke"
+
+
+class AuthorizedAppsParams(BaseModel):
+    """No parameters; whatever else a client sends is ignored, as before."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class RevokeAppParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+
+
+operations.register(Operation(Family.USER, LIST_PATH, ("GET", "POST"), AuthorizedAppsParams, BY_ACCESS[READ], READ,
+                              "Apps the user has authorized, with their scopes"))
+operations.register(Operation(Family.USER, REVOKE_PATH, ("POST",), RevokeAppParams, BY_ACCESS[WRITE], WRITE,
+                              "Revoke every grant of one app; answers how many grants ended"))
 
 
 def _row(row: dict) -> dict:
@@ -12,13 +40,15 @@ def _row(row: dict) -> dict:
             "authorizedAt": str(row["authorized_at"]), "grants": row["grants"]}
 
 
-@endpoint("/api/user/oauth_apps", access=READ)
+@endpoint(LIST_PATH, access=READ)
 def authorized_apps(ctx: Context):
+    operations.parse_params(AuthorizedAppsParams, ctx.params)
     return [_row(row) for row in oauth_tokens.authorized_apps(ctx.org_id, ctx.uid)]
 
 
-@endpoint("/api/user/oauth_apps/revoke", access=WRITE)
+@endpoint(REVOKE_PATH, access=WRITE)
 def revoke_app(ctx: Context):
     """`client_id` of the app; answers how many grants ended."""
-    ended = oauth_tokens.revoke_app(ctx.org_id, ctx.uid, ctx.require("client_id"))
+    params = operations.parse_params(RevokeAppParams, ctx.params, ignore=(csrf.FIELD,))
+    ended = oauth_tokens.revoke_app(ctx.org_id, ctx.uid, params.client_id)
     return {"success": True, "revoked": ended}

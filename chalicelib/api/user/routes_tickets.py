@@ -4,19 +4,20 @@ closes them and reads support's answers (support answers through the Admin API).
 Two API Gateway resources under the existing `/api/user`: `/api/user/tickets` (read:
 the user's tickets, or one with its messages when `ticket_id` is given) and
 `/api/user/ticket` (write, CSRF: `action` = create | reply | close). Parameters are
-validated with one pydantic model per operation; `OPERATIONS` lists them for the
-OpenAPI generator.
+validated with one pydantic model per operation (the write path: a union discriminated by
+`action`), registered in `chalicelib.api.operations` for the OpenAPI generator.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.api import operations
+from chalicelib.api.operations import BY_ACCESS, Operation
+from chalicelib.api.rendering import Family
 from chalicelib.api.user.http import READ, WRITE, Context, endpoint
 from chalicelib.auth import csrf
-from chalicelib.domain.errors import InvalidParameter, MissingParameter
 from chalicelib.services import tickets
 
 LIST_PATH, WRITE_PATH = "/api/user/tickets", "/api/user/ticket"
@@ -61,44 +62,21 @@ class CloseTicket(_Params):
 
 
 TicketWrite = Annotated[Union[CreateTicket, ReplyTicket, CloseTicket], Field(discriminator="action")]
-_write_adapter = TypeAdapter(TicketWrite)
 
 
-@dataclass(frozen=True)
-class Operation:
-    path: str
-    methods: tuple[str, ...]
-    model: type[BaseModel]
-    access: str
-    summary: str
+operations.register(Operation(Family.USER, LIST_PATH, ("GET", "POST"), TicketQuery, BY_ACCESS[READ], READ,
+                              "The user's tickets, or one with its messages"))
+operations.register(Operation(Family.USER, WRITE_PATH, ("POST",), TicketWrite, BY_ACCESS[WRITE], WRITE,
+                              "Open a ticket (action=create), reply to one's ticket (reply) or close it (close)"))
 
 
-OPERATIONS = [
-    Operation(LIST_PATH, ("GET", "POST"), TicketQuery, READ, "The user's tickets, or one with its messages"),
-    Operation(WRITE_PATH, ("POST",), CreateTicket, WRITE, "Open a ticket"),
-    Operation(WRITE_PATH, ("POST",), ReplyTicket, WRITE, "Reply to one's ticket"),
-    Operation(WRITE_PATH, ("POST",), CloseTicket, WRITE, "Close one's ticket"),
-]
-
-
-def _parse(validate, params: dict) -> Any:
-    values = {k: v for k, v in params.items() if k != csrf.FIELD}
-    try:
-        return validate(values)
-    except ValidationError as failure:
-        error = failure.errors()[0]
-        loc = [part for part in error.get("loc", ()) if part not in ("create", "reply", "close")]
-        name = str(loc[-1]) if loc else "action"
-        if error["type"] in ("missing", "union_tag_not_found"):
-            raise MissingParameter(name) from None
-        if error["type"] == "extra_forbidden":
-            raise InvalidParameter(name, f"Parameter '{name}' is not accepted here") from None
-        raise InvalidParameter(name) from None
+def _parse(params_type, params: dict) -> Any:
+    return operations.parse_params(params_type, params, ignore=(csrf.FIELD,), unnamed="action")
 
 
 @endpoint(LIST_PATH, access=READ)
 def user_tickets(ctx: Context):
-    p = _parse(TicketQuery.model_validate, ctx.params)
+    p = _parse(TicketQuery, ctx.params)
     if p.ticket_id:
         return tickets.detail(ctx.org_id, p.ticket_id, uid=ctx.uid)
     return tickets.user_tickets(ctx.org_id, ctx.uid, before_id=p.before_id, limit=p.limit)
@@ -106,7 +84,7 @@ def user_tickets(ctx: Context):
 
 @endpoint(WRITE_PATH, access=WRITE)
 def user_ticket_write(ctx: Context):
-    p = _parse(_write_adapter.validate_python, ctx.params)
+    p = _parse(TicketWrite, ctx.params)
     if isinstance(p, CreateTicket):
         return tickets.open_ticket(ctx.org_id, ctx.uid, subject=p.subject, body=p.content, category=p.category,
                                    operation_id=p.client_order_id)
