@@ -41,8 +41,11 @@ bench-moto: venv
 .PHONY: test bench-matching e2e-tools
 # The whole suite: unit (domain), functional (moto in-process), infra and e2e (the local
 # stack over real HTTP and WebSocket, with the real client libraries).
+# Test files run in TEST_WORKERS processes (pytest-xdist); a file's tests stay in one worker,
+# so a module's stack or moto fixture is built once.
+TEST_WORKERS ?= 2
 test: venv e2e-tools
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Real clients the end-to-end tests drive: klip-sdk under Node, Debian's Chromium for the
 # pages (Playwright never downloads a browser of its own here).
