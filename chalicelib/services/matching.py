@@ -208,6 +208,10 @@ class _Batch:
         self.closed: dict[tuple[str, int], Kline] = {}
         self.works: list[Work] = []
         self.last: Optional[Step] = None
+        # A cancel or a no-op step carries no trade id and no klines: the commit's market
+        # state takes them from the last step of this commit that had them.
+        self.last_trade_id = 0
+        self.open_klines: dict = {}
 
     def _count(self, step: Optional[Step] = None, work: Optional[Work] = None) -> int:
         orders = set(self.orders) | (set(step.orders) if step else set())
@@ -233,6 +237,10 @@ class _Batch:
         self.closed.update(step.closed_klines)
         if work is not None:
             self.works.append(work)
+        if step.last_trade_id:
+            self.last_trade_id = step.last_trade_id
+        if step.open_klines:
+            self.open_klines = step.open_klines
         self.last = step
 
     def flush(self) -> None:
@@ -242,7 +250,7 @@ class _Batch:
         state = self.cache.state
         new_state = market_store.MarketState(
             self.symbol, state.version + 1, step.book_version,
-            step.last_trade_id or state.last_trade_id, step.open_klines or state.open_klines,
+            self.last_trade_id or state.last_trade_id, self.open_klines or state.open_klines,
             None, int(time.time() * 1000))
         new_state.ticker = _ticker(self.cache, new_state)
         postings = _merge_postings(self.postings)
@@ -259,7 +267,7 @@ class _Batch:
                                          on_changed=_StaleState(f"order {order_id} changed"))
                 order_versions[order_id] = expected + 1
             for trade in self.trades:
-                market_store.stage_trade(tx, trade)
+                market_store.stage_trade(tx, trade, on_taken=_StaleState(f"trade id {trade.trade_id} is taken"))
             if postings:
                 try:
                     ledger.stage(tx, postings, reference=f"match:{self.symbol}:{new_state.version}")

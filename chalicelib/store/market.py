@@ -67,8 +67,9 @@ def _trade(record: TradeRecord) -> Trade:
     return Trade(**{name: getattr(record, name) for name in Trade.__dataclass_fields__})
 
 
-def stage_trade(tx: Transaction, trade: Trade) -> None:
-    tx.put(_trade_record(trade), TradeRecord.pk.does_not_exist())
+def stage_trade(tx: Transaction, trade: Trade, *, on_taken: Optional[Exception] = None) -> None:
+    """`on_taken`: what the commit raises when the trade id is already used."""
+    tx.put(_trade_record(trade), TradeRecord.pk.does_not_exist(), on_condition_failed=on_taken)
 
 
 def recent_trades(symbol: str, limit: int) -> list[Trade]:
