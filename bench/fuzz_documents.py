@@ -68,6 +68,7 @@ class Caller:
     """A logged-in client of one family: its cookie jar and headers, renewable."""
 
     login: Callable[[], tuple[requests.Session, dict]]
+    sign: Optional[Callable[[Any], None]] = None  # per request, for families that sign their parameters
     session: requests.Session = field(init=False)
     headers: dict = field(init=False)
 
@@ -127,11 +128,57 @@ def oauth_caller(base_url: str, app: dict, user: dict) -> Caller:
     return Caller(login)
 
 
+def _wire_values(values: Any) -> dict[str, str]:
+    """What requests will send for a dict of query or form values (None dropped, lists
+    repeated: the server refuses repeats, so one value stands for them here)."""
+    if not isinstance(values, dict):
+        return {}
+    wire = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            if not value:
+                continue
+            value = value[-1]
+        wire[str(name)] = str(value)
+    return wire
+
+
+def org_caller(org: dict) -> Caller:
+    """The demo org's asset key (loopback whitelisted); each request is signed over the
+    query and form values it will carry, as an org's back end does."""
+    from chalicelib.auth import org_signature
+
+    def login():
+        return requests.Session(), {"X-ACCESS-KEY": org["api_key"]}
+
+    def sign(case) -> None:
+        query = dict(case.query or {})
+        query.pop(org_signature.SIGNATURE, None)
+        query[org_signature.TIMESTAMP] = str(int(time.time() * 1000))
+        values = {**_wire_values(case.body if isinstance(case.body, dict) else {}), **_wire_values(query)}
+        query[org_signature.SIGNATURE] = org_signature.sign(org["api_secret"], values)
+        case.query = query
+
+    return Caller(login, sign)
+
+
+def partner_caller(base_url: str, partner: dict) -> Caller:
+    """The demo card partner's JWT (Klip: the raw token in Authorization)."""
+    def login():
+        answer = _ok(requests.post(f"{base_url}/v2/partner/auth", json={
+            "email": partner["email"], "password": partner["password_sha256"]}, timeout=TIMEOUT))
+        return requests.Session(), {"Authorization": answer["access_token"]}
+    return Caller(login)
+
+
 def callers(base_url: str, info: dict) -> dict[str, Caller]:
     """One caller per documented family, from what the stack seeded (stack.json)."""
     alice = next(u for u in info["users"] if u["email"] == "alice@demo.local")
     return {"user": user_caller(base_url, alice), "admin": admin_caller(base_url, info["admin"]),
-            "oauth": oauth_caller(base_url, info["oauth"]["public"], alice)}
+            "oauth": oauth_caller(base_url, info["oauth"]["public"], alice), "org": org_caller(info["org"]),
+            "partner": partner_caller(base_url, info["klip"]["partner"])}
 
 
 # --- fuzzing ----------------------------------------------------------------------------------------
@@ -193,6 +240,8 @@ def fuzz_family(base_url: str, family: str, caller: Optional[Caller], examples: 
                     # the caller's real credentials, over whatever was generated for the security schemes
                     case.headers = _over(case.headers, headers)
                     case.cookies = _over(case.cookies, caller.session.cookies.get_dict())
+                    if caller.sign is not None:
+                        caller.sign(case)
                 response = case.call(base_url=base_url, session=caller.session if caller else None,
                                      timeout=TIMEOUT, allow_redirects=False)
                 outcome.examples += 1

@@ -21,9 +21,6 @@ from chalicelib.domain.errors import InvalidParameter, MissingParameter
 UNDOCUMENTED_FAMILIES = {
     Family.USER: "only routes_liabilities, routes_tickets and routes_oauth_apps have models",
     Family.OPENAPI: "BHEX User OpenAPI: parameters parsed by hand",
-    Family.ORG: "Org API: http.ROUTES has no models",
-    Family.PARTNER: "Klip Partners API: parameters parsed by hand",
-    Family.A2A: "Klip App2App API and its approval page: parameters parsed by hand",
 }
 # Route modules outside the seven API families, and why no family document lists them.
 OUTSIDE_FAMILIES = {
@@ -196,7 +193,7 @@ def test_the_bundled_swagger_ui_renders_openapi_3_1():
     assert swagger_ui.read("VERSION").decode().strip().lstrip("v").split(".")[0] >= "5"
 
 
-@pytest.mark.parametrize("path", ["/docs/openapi/org.json", "/docs/openapi/nothing.json", "/docs/openapi/admin",
+@pytest.mark.parametrize("path", ["/docs/openapi/orgs.json", "/docs/openapi/nothing.json", "/docs/openapi/admin",
                                   "/docs/assets/../../app.py", "/docs/assets/secret.txt"])
 def test_unknown_documents_and_assets_answer_in_json_and_never_a_file(http, path):
     answer = http.get(path)

@@ -130,14 +130,38 @@ FAMILIES: dict[Family, FamilyDoc] = {doc.family: doc for doc in (
                         ops.OAUTH_CONSENT: [{"consentToken": []}, {}]},
               error=OAUTH_ERROR, error_statuses=("400", "401", "403", "405", "429", "500")),
     FamilyDoc(Family.ORG, "Org API", "/api/v2/org",
-              "The broker's own back end: org API key + HMAC signature from whitelisted addresses.",
-              **_hmac("X-ACCESS-KEY")),
+              "The broker's own back end: org API key + HMAC signature from whitelisted addresses. Every path "
+              "takes GET or POST; parameters come from the query and a form body (`multipart/form-data` for "
+              "uploads), each name once; JSON bodies are refused. The Host names the org. An operation's "
+              "`asset` level needs an asset key bound to an IP whitelist; `read` takes any key of the org. "
+              "Answers bare JSON; errors `{code, msg}`.",
+              schemes={
+                  "apiKey": {"type": "apiKey", "in": "header", "name": "X-ACCESS-KEY",
+                             "description": "The org's API key (`X-BH-APIKEY` also works; both must agree)."},
+                  "signature": {"type": "apiKey", "in": "query", "name": "signature",
+                                "description": "Lowercase hex HMAC-SHA256 with the key's secret of every other "
+                                               "parameter (query and body, decoded), sorted by name and joined "
+                                               "as `name=value&...`; an uploaded file is signed as the hex "
+                                               "SHA-256 of its bytes. `timestamp` (ms) is required and "
+                                               "`recvWindow` optional; both are signed. Sent in the query or "
+                                               "the body."},
+              },
+              security={ops.HMAC: [{"apiKey": [], "signature": []}]},
+              error_statuses=("400", "401", "403", "404", "429", "500")),
     FamilyDoc(Family.PARTNER, "Partners API (Klip-compatible)", "/v2",
               "Card (NFT) issuing partners: a partner JWT (24 h) in `Authorization`; errors `{code, err}`.",
-              schemes={"partnerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+              schemes={"partnerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                      "description": "The `access_token` of /v2/partner/auth; Klip's clients send "
+                                                     "it raw in `Authorization`, a `Bearer ` prefix works too."}},
               security={ops.PARTNER_JWT: [{"partnerJwt": []}]}, error=KLIP_ERROR,
               error_statuses=("400", "401", "500")),
     FamilyDoc(Family.A2A, "App2App API (Klip-compatible)", "/v2/a2a",
-              "BApps asking a user to approve an action on the approval page; no credential; errors "
-              "`{code, err}`.", error=KLIP_ERROR, error_statuses=("400", "500")),
+              "BApps asking a user to approve an action on the approval page (`/a2a`); no credential but the "
+              "page's own login for approving; errors `{code, err}` (App2App adds `status: error` and "
+              "`error: {code, err}`).",
+              schemes={"approvalSession": {"type": "apiKey", "in": "header", "name": "X-Approval-Session",
+                                           "description": "The `session` of /a2a/api/login, for that one "
+                                                          "request (10 minutes at most)."}},
+              security={ops.SESSION: [{"approvalSession": []}]},
+              error=KLIP_ERROR, error_statuses=("400", "401", "500")),
 )}

@@ -132,12 +132,57 @@ def _operation(doc: FamilyDoc, op: Operation, method: str, params: dict | None, 
     description = _description(doc, op)
     if description:
         spec["description"] = description
+    parameters = _path_parameters(op.path, params, schemas)
     if params is not None:
         if method == "GET":
-            spec["parameters"] = _query_parameters(params, schemas)
-        elif op.body_media:
-            spec["requestBody"] = _body(op, params, schemas)
+            parameters += _query_parameters(_without(params, schemas, _path_names(op.path)), schemas)
+        else:
+            in_query = _in_query(params, schemas)
+            if in_query:
+                parameters += [p for p in _query_parameters(params, schemas) if p["name"] in in_query]
+            body = _without(params, schemas, _path_names(op.path) | in_query)
+            if op.body_media and _resolve(body, schemas).get("properties", True):
+                spec["requestBody"] = _body(op, body, schemas)
+    if parameters:
+        spec["parameters"] = parameters
     return spec
+
+
+def _path_names(path: str) -> set[str]:
+    return set(re.findall(r"\{([^/{}]+)\}", path))
+
+
+def _in_query(params: dict, schemas: dict) -> set[str]:
+    """Fields a non-GET operation reads from the query string (`json_schema_extra={"x-in": "query"}`)."""
+    model = _resolve(params, schemas)
+    return {name for name, schema in model.get("properties", {}).items() if schema.get("x-in") == "query"}
+
+
+def _path_parameters(path: str, params: dict | None, schemas: dict) -> list[dict]:
+    """Each `{variable}` of the path, typed by the params model's field of that name."""
+    properties = _resolve(params, schemas).get("properties", {}) if params is not None else {}
+    result = []
+    for name in re.findall(r"\{([^/{}]+)\}", path):
+        schema = properties.get(name) or {"type": "string"}
+        parameter = {"name": name, "in": "path", "required": True, "schema": schema}
+        if schema.get("description"):
+            parameter["description"] = schema["description"]
+        result.append(parameter)
+    return result
+
+
+def _without(params: dict, schemas: dict, names: set[str]) -> dict:
+    """The params object schema less the fields that travel elsewhere (path, query)."""
+    model = _resolve(params, schemas)
+    if not names & set(model.get("properties", {})):
+        return params
+    kept = {k: v for k, v in model["properties"].items() if k not in names}
+    result = {**model, "properties": kept}
+    if "required" in model:
+        result["required"] = [name for name in model["required"] if name not in names]
+        if not result["required"]:
+            del result["required"]
+    return result
 
 
 def _query_parameters(params: dict, schemas: dict) -> list[dict]:

@@ -13,7 +13,8 @@ failed-login guard, second factor when GA is bound, login history). The session 
 returned in the body and sent back in a header (no cookie, so a cross-site page cannot
 ride on it), bound to this one request for 10 minutes at most, and ended after the
 approval (docs/KLIP.md). The page refuses framing
-(clickjacking) and loads only its own script.
+(clickjacking) and loads only its own script. The JSON calls validate their parameters with
+the models in klip/params.py (an unknown or malformed key is 6000, as from the service).
 """
 from __future__ import annotations
 
@@ -22,9 +23,14 @@ import os
 from chalice import Blueprint, Response
 
 from chalicelib.api.klip import errors as klip_errors
+from chalicelib.api.klip import http
+from chalicelib.api.klip import params as p
+from chalicelib.api.operations import SESSION
 from chalicelib.api.rendering import Family
-from chalicelib.api.routing import json_body, route, source_ip
-from chalicelib.domain.errors import NotFound
+from chalicelib.api.routing import source_ip
+from chalicelib.domain.errors import (
+    A2ARequestKeyNotFound, InvalidCredentials, InvalidParameter, InvalidSecondFactor, NotFound,
+)
 from chalicelib.services import a2a, catalog
 
 approval_page = Blueprint(__name__)
@@ -37,7 +43,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-as_page_json = klip_errors.rendered_with(klip_errors.page, {"Cache-Control": "no-store"})
+PAGE_JSON = {"renderer": klip_errors.page, "headers": {"Cache-Control": "no-store"}}
 
 
 def _asset(name: str) -> str:
@@ -45,14 +51,33 @@ def _asset(name: str) -> str:
         return handle.read()
 
 
-@route(approval_page, "/a2a", family=A)
-def page():
+def page_failure(problem: InvalidParameter):
+    """What the service answers for the same field: a bad key is unknown, bad credentials
+    are wrong ones."""
+    if problem.param == "request_key":
+        return A2ARequestKeyNotFound()
+    if problem.param in ("login", "password"):
+        return InvalidCredentials()
+    if problem.param == "ga_code":
+        return InvalidSecondFactor()
+    return problem
+
+
+def page_operation(path: str, summary: str, params, **options):
+    return http.operation(approval_page, path, family=A, summary=summary, params=params, failure=page_failure,
+                          **options)
+
+
+@page_operation("/a2a", "The approval page (HTML): the deep link and QR target of a request", p.ApprovalPage,
+                produces="text/html")
+def page(params: p.ApprovalPage):
     return Response(body=_asset("approval.html"), status_code=200,
                     headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS})
 
 
-@route(approval_page, "/a2a/assets/{name}", family=A)
-def page_asset(name):
+@page_operation("/a2a/assets/{name}", "The approval page's script and style sheet", None,
+                documented=())
+def page_asset(params, name):
     if name not in _ASSET_TYPES:
         raise NotFound("no such asset")
     return Response(body=_asset(name), status_code=200,
@@ -60,33 +85,33 @@ def page_asset(name):
                              "Cache-Control": "public, max-age=300"})
 
 
-@route(approval_page, "/a2a/api/request", family=A)
-@as_page_json
-def page_request():
-    params = approval_page.current_request.query_params or {}
-    return a2a.request_for_page(params.get("request_key"))
+# Described once per file (a static path each), as the OAuth consent page's assets are.
+for _name, _type in _ASSET_TYPES.items():
+    http.describe(A, f"/a2a/assets/{_name}", f"The approval page's {_name}", produces=_type.split(";")[0])
 
 
-@route(approval_page, "/a2a/api/login", family=A, methods=["POST"])
-@as_page_json
-def page_login():
+@page_operation("/a2a/api/request", "What the BApp asks, for display", p.RequestKey, **PAGE_JSON)
+def page_request(params: p.RequestKey):
+    return a2a.request_for_page(params.request_key)
+
+
+@page_operation("/a2a/api/login", "Log in as a user of this broker for one request (a session for 10 minutes)",
+                p.PageLogin, methods=("POST",), read=http.body, **PAGE_JSON)
+def page_login(params: p.PageLogin):
     request = approval_page.current_request
-    body = json_body(request)
     org_id = catalog.org_for_host(request.headers.get("host") or "")
-    return a2a.login(org_id, body.get("request_key"), body.get("login", body.get("email")), body.get("password"),
-                     body.get("ga_code"), ip=source_ip(request), user_agent=request.headers.get("user-agent") or "")
+    return a2a.login(org_id, params.request_key, params.login, params.password, params.ga_code,
+                     ip=source_ip(request), user_agent=request.headers.get("user-agent") or "")
 
 
-@route(approval_page, "/a2a/api/approve", family=A, methods=["POST"])
-@as_page_json
-def page_approve():
+@page_operation("/a2a/api/approve", "Approve the request as the logged-in user (header `X-Approval-Session`)",
+                p.PageRequestKey, methods=("POST",), read=http.body, auth=SESSION, **PAGE_JSON)
+def page_approve(params: p.PageRequestKey):
     request = approval_page.current_request
-    body = json_body(request)
-    return a2a.approve(request.headers.get("x-approval-session"), body.get("request_key"))
+    return a2a.approve(request.headers.get("x-approval-session"), params.request_key)
 
 
-@route(approval_page, "/a2a/api/cancel", family=A, methods=["POST"])
-@as_page_json
-def page_cancel():
-    body = json_body(approval_page.current_request)
-    return a2a.cancel(body.get("request_key"))
+@page_operation("/a2a/api/cancel", "Cancel the request (anyone holding its key, before it is approved)",
+                p.PageRequestKey, methods=("POST",), read=http.body, **PAGE_JSON)
+def page_cancel(params: p.PageRequestKey):
+    return a2a.cancel(params.request_key)

@@ -10,25 +10,24 @@
     GET  /v2/card/{sca}/{card_id}       the card's metadata JSON (its card_uri; public)
     GET  /card_asset/{partner}/{file}   an uploaded image (public)
 
-The token comes raw in `Authorization` (a `Bearer ` prefix is tolerated). Errors:
-`{code, err}` (api/klip/errors.py).
+The token comes raw in `Authorization` (a `Bearer ` prefix is tolerated) and is checked
+before the parameters (klip/http.py), which the models in klip/params.py validate; a bad
+one is Klip's 400. Errors: `{code, err}` (api/klip/errors.py).
 """
 from __future__ import annotations
 
 import time
-from email.parser import BytesParser
-from email.policy import HTTP
-from typing import Optional
 
 from chalice import Blueprint, Response
 
 from chalicelib.api import rendering
 from chalicelib.api.klip import errors as _klip_errors  # noqa: F401  (registers the renderers)
-from chalicelib.api.klip import links
+from chalicelib.api.klip import http, links
+from chalicelib.api.klip import params as p
+from chalicelib.api.operations import NONE, PARTNER_JWT
 from chalicelib.api.rendering import Family
-from chalicelib.api.routing import json_body, route
 from chalicelib.domain import klip as rules
-from chalicelib.domain.errors import NotFound, PartnerBadRequest
+from chalicelib.domain.errors import InvalidParameter, MissingParameter, NotFound, PartnerBadRequest
 from chalicelib.services import cards, partners
 
 partners_api = Blueprint(__name__)
@@ -42,11 +41,36 @@ def _partner(allow_inactive: bool = False):
     return partners.authenticate(request.headers.get("authorization"), clock(), allow_inactive=allow_inactive)
 
 
-def _body() -> dict:
+def _active_partner():
+    return _partner()
+
+
+def _any_partner():
+    return _partner(allow_inactive=True)
+
+
+def bad_request(problem: InvalidParameter) -> PartnerBadRequest:
+    """Every malformed Partners parameter is Klip's plain 400, naming the field."""
+    if problem.param == "body":
+        return PartnerBadRequest(problem.message)
+    verb = "is required" if isinstance(problem, MissingParameter) else "is not valid"
+    return PartnerBadRequest(f"{problem.param} {verb}")
+
+
+def _json(request) -> dict:
     try:
-        return json_body(partners_api.current_request)
-    except Exception:
-        raise PartnerBadRequest("request body must be a JSON object") from None
+        return http.body(request)
+    except InvalidParameter:
+        raise InvalidParameter("body", "request body must be a JSON object") from None
+
+
+def _body_and_query(request) -> dict:
+    return {**_json(request), **http.query(request)}
+
+
+def endpoint(path: str, summary: str, params, *, methods=("GET",), caller=_active_partner, **options):
+    return http.operation(partners_api, path, family=P, summary=summary, params=params, methods=methods,
+                          failure=bad_request, auth=PARTNER_JWT if caller else NONE, caller=caller, **options)
 
 
 def _time_text(epoch: int) -> str:
@@ -62,81 +86,58 @@ def card_json(base: str, card: cards.Card, *, formatted: bool = False) -> dict:
     return view
 
 
-@route(partners_api, "/v2/partner/auth", family=P, methods=["POST"])
-def partner_auth():
-    body = _body()
-    return partners.login(body.get("email"), body.get("password"), clock())
+def _raw(params) -> dict:
+    """The body as the client sent it (the services read the wire names)."""
+    return params.model_dump(by_alias=True, exclude_unset=True)
 
 
-@route(partners_api, "/v2/partner", family=P, methods=["PUT"])
-def partner_update():
-    request = partners_api.current_request
-    option = (request.query_params or {}).get("opt")
-    if option != "password":
-        raise PartnerBadRequest("opt must be 'password'")
-    body = _body()
-    return partners.change_password(_partner(), body.get("old_password"), body.get("new_password"))
+@endpoint("/v2/partner/auth", "Log in: the account and a 24-hour access token", p.PartnerLogin,
+          methods=("POST",), caller=None, read=_json)
+def partner_auth(params: p.PartnerLogin):
+    return partners.login(params.email, params.password, clock())
 
 
-@route(partners_api, "/v2/partner/pin", family=P, methods=["PUT"])
-def partner_pin():
-    body = _body()
-    return partners.change_pin(_partner(allow_inactive=True), body.get("old_pin", body.get("pin")),
-                               body.get("new_pin"))
+@endpoint("/v2/partner", "Change the password (`?opt=password`); earlier tokens stop working", p.PasswordChange,
+          methods=("PUT",), read=_body_and_query)
+def partner_update(partner, params: p.PasswordChange):
+    return partners.change_password(partner, params.old_password, params.new_password)
 
 
-def _multipart_file(request, name: str) -> Optional[bytes]:
-    content_type = request.headers.get("content-type") or ""
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise PartnerBadRequest("send the image as multipart/form-data")
-    raw = request.raw_body or b""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + raw)
-    if not message.is_multipart():
-        raise PartnerBadRequest("multipart body could not be read")
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") == name:
-            return part.get_payload(decode=True) or b""
-    return None
+@endpoint("/v2/partner/pin", "Change the PIN (an inactive account sets its new PIN without the old one)",
+          p.PinChange, methods=("PUT",), caller=_any_partner, read=_json)
+def partner_pin(partner, params: p.PinChange):
+    return partners.change_pin(partner, params.old_pin, params.new_pin)
 
 
-@route(partners_api, "/v2/wallet/image", family=P, methods=["POST"])
-def wallet_image():
-    partner = _partner()
-    request = partners_api.current_request
-    data = _multipart_file(request, "upload")
-    if data is None:
-        raise PartnerBadRequest("multipart part 'upload' is required")
-    key = partners.upload_image(partner, data)
-    return {"image": links.image_url(links.base_url(request), key)}
+@endpoint("/v2/wallet/image", "Upload a card image (multipart part `upload`); answers its URL", p.ImageUpload,
+          methods=("POST",), read=http.multipart, body_media=(http.MULTIPART,))
+def wallet_image(partner, params: p.ImageUpload):
+    key = partners.upload_image(partner, params.upload)
+    return {"image": links.image_url(links.base_url(partners_api.current_request), key)}
 
 
-@route(partners_api, "/card_asset/{partner_id}/{name}", family=P, cors=True)
-def card_asset(partner_id, name):
-    data, content_type = partners.image(partner_id, name)
+@endpoint("/card_asset/{partner_id}/{name}", "An uploaded card image (public)", p.CardAssetRef, caller=None,
+          produces="image/*", cors=True)
+def card_asset(params: p.CardAssetRef, partner_id, name):
+    data, content_type = partners.image(params.partner_id, params.name)
     return Response(body=data, status_code=200,
                     headers={"Content-Type": content_type, "Cache-Control": "public, max-age=86400"})
 
 
-@route(partners_api, "/v2/wallet/mint", family=P, methods=["POST"])
-def wallet_mint():
-    partner = _partner()
+@endpoint("/v2/wallet/mint", "Mint one card per `to_address` (header `Idempotency-Key`: mint once)", p.MintInfo,
+          methods=("POST",), read=_json)
+def wallet_mint(partner, params: p.MintInfo):
     request = partners_api.current_request
     operation = request.headers.get("idempotency-key") or None
     if operation is not None and not 1 <= len(operation) <= 128:
         raise PartnerBadRequest("Idempotency-Key must be 1-128 characters")
-    return partners.mint(partner, _body(), operation_id=operation, now=clock())
+    return partners.mint(partner, _raw(params), operation_id=operation, now=clock())
 
 
-def _cursor() -> Optional[int]:
-    return rules.decode_cursor((partners_api.current_request.query_params or {}).get("cursor"))
-
-
-@route(partners_api, "/v2/wallet/bapp", family=P)
-def wallet_bapps():
-    partner = _partner()
+@endpoint("/v2/wallet/bapp", "The partner's BApps (one card type each) with their first 100 cards", p.BappPage)
+def wallet_bapps(partner, params: p.BappPage):
     base = links.base_url(partners_api.current_request)
-    contracts, last_nft = cards.partner_contracts(partner.partner_id, _cursor())
+    contracts, last_nft = cards.partner_contracts(partner.partner_id, rules.decode_cursor(params.cursor))
     bapps = []
     for contract in contracts:
         page, last_card = cards.contract_page(contract.address, None)
@@ -150,22 +151,22 @@ def wallet_bapps():
     return {"bapps": bapps, "next_cursor": rules.encode_cursor(last_nft) if last_nft else ""}
 
 
-@route(partners_api, "/v2/wallet/nft/{nft_id}", family=P)
-def wallet_nft_cards(nft_id):
-    partner = _partner()
-    contract = cards.contract_by_nft_id(nft_id)
+@endpoint("/v2/wallet/nft/{nft_id}", "One card type's cards, 100 a page", p.NftCardPage)
+def wallet_nft_cards(partner, params: p.NftCardPage, nft_id):
+    contract = cards.contract_by_nft_id(params.nft_id)
     if contract is None or contract.partner_id != partner.partner_id:
         raise PartnerBadRequest("nft_id is not one of this partner's card types")
     base = links.base_url(partners_api.current_request)
-    page, last = cards.contract_page(contract.address, _cursor())
+    page, last = cards.contract_page(contract.address, rules.decode_cursor(params.cursor))
     return {"cards": [card_json(base, card, formatted=True) for card in page],
             "next_cursor": rules.encode_cursor(last) if last else ""}
 
 
-@route(partners_api, "/v2/card/{sca}/{card_id}", family=P, cors=True)
-def card_metadata(sca, card_id):
+@endpoint("/v2/card/{sca}/{card_id}", "A card's metadata JSON: its `card_uri` (public)", p.CardRef, caller=None,
+          cors=True)
+def card_metadata(params: p.CardRef, sca, card_id):
     try:
-        metadata = cards.metadata_of(sca, card_id)
+        metadata = cards.metadata_of(params.sca, params.card_id)
     except NotFound:
         raise PartnerBadRequest("card does not exist") from None
     return Response(body=rendering.dumps(metadata), status_code=200,

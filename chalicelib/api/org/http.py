@@ -5,6 +5,8 @@ key level it needs and receives an authenticated `OrgRequest`. Parameters come f
 query string and a form body (`application/x-www-form-urlencoded`), or from the fields
 of a `multipart/form-data` body (uploads); each name may appear once. JSON bodies are
 refused: every parameter is a `k=v` text value, which is what the signature covers.
+Each view declares a pydantic model of its parameters (`chalicelib.api.org.params`),
+checked after authentication and before the view, and registered for the OpenAPI document.
 """
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ from typing import Callable, Iterable, Optional
 from urllib.parse import parse_qsl
 
 from chalice import Blueprint
+from pydantic import BaseModel
 
+from chalicelib.api import operations
+from chalicelib.api.operations import Operation
 from chalicelib.api.rendering import Family
 from chalicelib.api.routing import FORM, JSON, MULTIPART, route
 from chalicelib.domain import money
@@ -34,7 +39,8 @@ METHODS = ("GET", "POST")
 CONTENT_TYPES = [FORM, JSON, MULTIPART, "text/plain"]
 MAX_PARAMS = 100
 MAX_OPERATION_ID = 64
-_OPERATION_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+OPERATION_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+_OPERATION_ID = re.compile(OPERATION_ID_PATTERN)
 LIST_TYPES = ("simple", "full")
 # Never accepted: the org comes from the key, users are named by uid only.
 FORBIDDEN_PARAMS = ("org_id", "orgId", "broker_id", "brokerId", "account_id", "accountId")
@@ -48,6 +54,7 @@ class OrgRequest:
     params: dict[str, str]
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     source_ip: str = ""
+    parsed: Optional[BaseModel] = None  # the view's params model over `params`
 
     @property
     def org_id(self) -> str:
@@ -210,20 +217,34 @@ ROUTES: dict[str, Callable[[], object]] = {}
 MAX_SEGMENTS = 3
 
 
-def endpoint(paths: Iterable[str], *, level: str = READ) -> Callable:
-    """Registers an Org API view (GET and POST) on its seed path and aliases; the view gets
-    the authenticated request."""
+def endpoint(paths: Iterable[str], *, params: type[BaseModel], summary: str, level: str = READ,
+             media: tuple[str, ...] = (FORM,)) -> Callable:
+    """Registers an Org API view (GET and POST) on its seed path and aliases, and describes
+    each path in `chalicelib.api.operations`. The view gets the authenticated request whose
+    parameters `params` has accepted (a refusal answers before the view runs); a view
+    taking files (`media` multipart) is described for POST only, as a query has no files."""
     from chalicelib.api.org import auth
+    from chalicelib.api.org.params import validate
+
+    paths = list(paths)
+    methods = METHODS if FORM in media else ("POST",)
 
     def decorate(view: Callable[[OrgRequest], object]) -> Callable:
         @functools.wraps(view)
         def handle():
-            return view(auth.authenticate(org_blueprint.current_request, level))
+            request = auth.authenticate(org_blueprint.current_request, level)
+            request.parsed = validate(params, request.params, request.files)
+            return view(request)
 
         for path in paths:
             if path in ROUTES or path.count("/") > MAX_SEGMENTS:
                 raise ValueError(f"Org API path {path} is taken or too deep")
             ROUTES[path] = handle
+            notes = (["asset key"] if level == ASSET else []) + (
+                [f"alias of `{PREFIX}{paths[0]}`"] if path != paths[0] else [])
+            described = f"{summary} ({'; '.join(notes)})" if notes else summary
+            operations.register(Operation(Family.ORG, PREFIX + path, methods, params, auth=operations.HMAC,
+                                          permission=level, summary=described, body_media=media))
         return view
 
     return decorate

@@ -32,9 +32,12 @@ import time
 import uuid
 from typing import Optional
 
+from pydantic import Field
+
 from chalicelib.api.org import shapes
 from chalicelib.api.org.auth import check_key_use, check_signed, host_org
 from chalicelib.api.org.http import READ, OrgRequest, endpoint
+from chalicelib.api.org.params import Id, Listing, named, page_size, within
 from chalicelib.api.rendering import dumps
 from chalicelib.api.websocket import Channel, register_channel, register_path
 from chalicelib.domain.errors import AccountDisabled, InvalidParameter
@@ -79,7 +82,18 @@ def frames_of(org_id: str, batch: list[StoredEvent]) -> list[tuple[StoredEvent, 
 
 # --- REST: replay from an id, with a long poll ------------------------------------------------------------
 
-@endpoint(["/notification/list", "/event/list"], level=READ)
+WaitSeconds = within(0, MAX_WAIT_SECONDS, f"wait is 0 to {MAX_WAIT_SECONDS} seconds", default=0)
+
+
+class Replay(Listing):
+    from_id: Optional[Id] = named("from_id", "last_event_id", default=None,
+                                  description="the last event id the caller has (default 0: from the start)")
+    wait: Optional[WaitSeconds] = Field(None, description="seconds to wait for a first event")
+    limit: Optional[page_size(100, 1000)] = None
+
+
+@endpoint(["/notification/list", "/event/list"], level=READ, params=Replay,
+          summary="The org's events after an id, waiting for the first one")
 def org_notifications(request: OrgRequest):
     stream = org_stream(request.org_id)
     after = request.integer("from_id", "last_event_id", default=0)
