@@ -50,7 +50,8 @@ def app_clients(services: tuple[str, ...] = ("sqs", "apigatewaymanagementapi")) 
 
 def install(name: str, before: BeforeHook | None = None, after: AfterHook | None = None,
             services: tuple[str, ...] = ("sqs",)) -> None:
-    """Registers the hooks (once per client and name) on every client of `app_clients`.
+    """Registers the hooks (one per client and name: a later install replaces them) on every
+    client of `app_clients`.
 
     Call it again after `aws.reset()`: boto3 clients are created afresh then.
     """
@@ -68,6 +69,8 @@ def install(name: str, before: BeforeHook | None = None, after: AfterHook | None
             if after is not None:
                 after(_service, model.name, params, parsed or {})
 
-        client.meta.events.register(f"before-parameter-build.{service}", remember,
-                                    unique_id=f"{name}-before-{id(client)}")
-        client.meta.events.register(f"after-call.{service}", answered, unique_id=f"{name}-after-{id(client)}")
+        # botocore keeps the first handler of a unique_id: a new harness's hooks replace the last one's
+        for event, handler, unique_id in ((f"before-parameter-build.{service}", remember, f"{name}-before-{id(client)}"),
+                                          (f"after-call.{service}", answered, f"{name}-after-{id(client)}")):
+            client.meta.events.unregister(event, unique_id=unique_id)
+            client.meta.events.register(event, handler, unique_id=unique_id)
