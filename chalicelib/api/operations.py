@@ -57,6 +57,9 @@ class Operation:
     body_media: tuple[str, ...] = (FORM, JSON)
     # what a successful answer is; only JSON answers are fuzzed for their content type
     produces: str = JSON
+    # another path the same view serves with the same parameters (documented as such, and
+    # fuzzed once, through the first path)
+    alias_of: Optional[str] = None
 
     def __post_init__(self):
         if not self.path.startswith("/"):
@@ -92,6 +95,11 @@ def operations(family: Family) -> list[Operation]:
 def families() -> list[Family]:
     """Families with at least one registered operation."""
     return [family for family in Family if _REGISTRY.get(family)]
+
+
+def find(family: Family, path: str, method: str) -> Optional[Operation]:
+    """The operation registered for the path (as routed, with its `{variables}`) and method."""
+    return _REGISTRY.get(family, {}).get((path, method.upper()))
 
 
 def described(family: Family) -> Iterable[tuple[str, str]]:

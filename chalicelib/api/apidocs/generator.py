@@ -130,6 +130,9 @@ def _operation(doc: FamilyDoc, op: Operation, method: str, params: dict | None, 
         "responses": _responses(doc, op),
     }
     description = _description(doc, op)
+    if op.alias_of:
+        spec["x-alias-of"] = op.alias_of
+        description = f"Another path for `{op.alias_of}`. {description}".strip()
     if description:
         spec["description"] = description
     parameters = _path_parameters(op.path, params, schemas)

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from chalicelib.api.openapi.http import Params, parse_params
+from chalicelib.api.openapi.http import Params, parse_params, validated
 from chalicelib.api.openapi.wire import BhexError, invalid, missing
 from chalicelib.api.routing import source_ip
 from chalicelib.auth import bhex_signature, rate_limits
@@ -127,4 +127,4 @@ def signed(request, guard: Endpoint, *, now_ms: Optional[int] = None) -> Caller:
         raise ReadOnlyKey()
     level = rate_limits.level_of(catalog.org(key.org_id).settings)
     rate_limits.charge(api_key, level, weight=guard.weight, orders=guard.orders, now_seconds=now_ms / 1000)
-    return Caller(key, params)
+    return Caller(key, validated(request, params))

@@ -7,22 +7,33 @@ instead of the gateway's own 405. Paths BHEX serves under several names (`/opena
 
 Parameters follow BHEX: query string and form body together (the query wins when a name
 is in both), JSON bodies are not read, and an empty value is the same as no value.
+
+Each endpoint declares its parameters per verb as pydantic models (`params=`), registered
+in `chalicelib.api.operations` for the family's OpenAPI document. `request_params()`
+validates a request with the model of its route and verb: public views call it first,
+signed ones get it from `auth.signed` once the signature holds (BHEX answers auth errors
+before parameter errors). Models keep names they do not declare (BHEX ignores them;
+`signature`, `accessKey` travel that way), and the view reads the validated values.
 """
 from __future__ import annotations
 
 import functools
+import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 from urllib.parse import parse_qsl
 
 from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict
 
+from chalicelib.api import operations
+from chalicelib.api.operations import FORM as FORM_MEDIA, Operation
 from chalicelib.api.rendering import Family
 from chalicelib.api.routing import FORM, route
-from chalicelib.api.openapi.wire import invalid, missing
+from chalicelib.api.openapi.wire import BhexError, invalid, missing
 from chalicelib.domain import money
-from chalicelib.domain.errors import MethodNotAllowed
+from chalicelib.domain.errors import InvalidParameter, MethodNotAllowed, MissingParameter
 
 openapi_blueprint = Blueprint(__name__)
 
@@ -38,9 +49,26 @@ def account_paths(name: str) -> list[str]:
     return [f"/openapi/v1/{name}", f"/openapi/{name}"]
 
 
-def endpoint(paths: Iterable[str], verbs: Iterable[str] = ("GET",)) -> Callable:
-    """Registers a view on every alias path; other verbs answer -1004."""
-    allowed = {verb.upper() for verb in verbs}
+class BhexParams(BaseModel):
+    """Base of the family's params models: undeclared names are kept (and not checked)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class NoParams(BhexParams):
+    """The endpoint reads no parameters."""
+
+
+def endpoint(paths: Iterable[str], verbs: Iterable[str] = ("GET",), *,
+             params: Any, auth: str = operations.NONE, summary: str = "") -> Callable:
+    """Registers a view on every alias path; other verbs answer -1004. `params` is one
+    model for every verb or a mapping verb -> model (one path, several operations);
+    None registers no operation (the fallback for unknown paths, which reads nothing)."""
+    paths = list(paths)
+    allowed = tuple(verb.upper() for verb in verbs)
+    by_verb = params if isinstance(params, Mapping) else {verb: params for verb in allowed}
+    if params is not None and set(by_verb) != set(allowed):
+        raise ValueError(f"params for {sorted(by_verb)} but verbs {sorted(allowed)}")
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -51,6 +79,15 @@ def endpoint(paths: Iterable[str], verbs: Iterable[str] = ("GET",)) -> Callable:
 
         route(openapi_blueprint, list(paths), family=Family.OPENAPI, methods=VERBS,
               content_types=CONTENT_TYPES)(checked)
+        description = summary or (view.__doc__ or view.__name__).strip().split("\n\n")[0]
+        models: dict[Any, list[str]] = {}
+        for verb in allowed:
+            models.setdefault(by_verb[verb], []).append(verb)
+        for path in paths if params is not None else ():
+            for model, model_verbs in models.items():
+                operations.register(Operation(Family.OPENAPI, path, tuple(model_verbs), model, auth,
+                                              summary=" ".join(description.split()), body_media=(FORM_MEDIA,),
+                                              alias_of=paths[0] if path != paths[0] else None))
         return view
 
     return decorate
@@ -128,3 +165,66 @@ def parse_params(request) -> Params:
 
 def request() -> object:
     return openapi_blueprint.current_request
+
+
+QUOTE_PREFIX = "/openapi/quote/"
+
+
+def validated(request, received: Params) -> Params:
+    """`received` checked with the model of the request's route and verb: the same
+    parameters, their values as the model reads them. The quote server words its
+    parameter errors its own way (-100012 missing, -100002 bad)."""
+    path = (request.context or {}).get("resourcePath") or request.path
+    operation = operations.find(Family.OPENAPI, path, request.method)
+    if operation is None:
+        raise LookupError(f"no operation is registered for {request.method} {path}")
+    present = {name: value for name, value in received.values.items() if value != ""}
+    try:
+        args = operations.parse_params(operation.params, present)
+    except MissingParameter as error:
+        if path.startswith(QUOTE_PREFIX):
+            raise BhexError(-100012, f"Parameter {error.param} [null] missing!") from None
+        raise missing(error.param) from None
+    except InvalidParameter as error:
+        if path.startswith(QUOTE_PREFIX):
+            raise BhexError(-100002, f"Param {error.param} should be {_expected(operation.params, error.param, present)}.") \
+                from None
+        raise invalid(error.param) from None
+    values = {name: _wire_text(value) for name, value in args.model_dump(exclude_none=True).items()}
+    return Params(received.query, received.body, received.raw_body, values)
+
+
+def request_params() -> Params:
+    """The current request's parameters, validated (public endpoints; see `auth.signed`)."""
+    current = request()
+    return validated(current, parse_params(current))
+
+
+def _expected(model: Any, name: str, values: dict) -> str:
+    """How the quote server words a bad value: an int, an int within bounds, or valid."""
+    field_info = getattr(model, "model_fields", {}).get(name)
+    if field_info is None or int not in _plain_types(field_info.annotation):
+        return "valid"
+    if not str(values.get(name, "")).lstrip("+-").isdigit():
+        return "int"
+    bounds = [meta for meta in field_info.metadata if hasattr(meta, "ge") or hasattr(meta, "le")]
+    low = next((meta.ge for meta in bounds if getattr(meta, "ge", None) is not None), None)
+    high = next((meta.le for meta in bounds if getattr(meta, "le", None) is not None), None)
+    # a range a client can act on; the 63-bit guard bounds just mean "an int"
+    if low is not None and high is not None and high < 2**31:
+        return f"between {low} and {high}"
+    return "int"
+
+
+def _plain_types(annotation: Any) -> set:
+    """The classes an annotation allows, through Optional, Union and Annotated."""
+    arguments = typing.get_args(annotation)
+    if not arguments:
+        return {annotation}
+    return set().union(*(_plain_types(argument) for argument in arguments))
+
+
+def _wire_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -28,6 +28,6 @@ def _paths() -> list[str]:
     return paths
 
 
-@endpoint(_paths(), verbs=VERBS)
+@endpoint(_paths(), verbs=VERBS, params=None)
 def unknown_path(**_segments):
     raise RouteNotFound()

@@ -7,13 +7,56 @@ bound to an IP whitelist.
 """
 from __future__ import annotations
 
+from typing import Optional
+
+from pydantic import Field
+
 from chalicelib.api.openapi import wire
 from chalicelib.api.openapi.auth import Caller, Endpoint, signed
 from chalicelib.api.openapi.http import ANY, Params, account_paths, endpoint, request
+from chalicelib.api.openapi.params import (
+    Address, AddressTag, Chain, ClientId, DecimalText, Id, Limit, Millis, Signed, Token,
+)
 from chalicelib.api.openapi.wire import BhexError
+from chalicelib.api.operations import HMAC
 from chalicelib.domain.custody import Holder
 from chalicelib.domain.errors import IdempotencyMismatch
 from chalicelib.services import deposits, withdrawals
+
+
+class FundsPage(Signed):
+    """Newest first; `fromId` keeps the larger ids."""
+
+    token: Optional[Token] = Field(None, description="only this token (`tokenId` is read too)")
+    tokenId: Optional[Token] = None
+    fromId: Optional[Id] = Field(None, description="only records with a larger id")
+    startTime: Optional[Millis] = None
+    endTime: Optional[Millis] = None
+    limit: Optional[Limit] = Field(None, description="page size: default 500; above 1000 means the default")
+
+
+class WithdrawalRef(Signed):
+    """One of the caller's withdrawals, by id or by the client order id it was made with."""
+
+    orderId: Optional[Id] = None
+    clientOrderId: Optional[ClientId] = None
+
+
+class DepositAddressQuery(Signed):
+    tokenId: Token
+    chainType: Optional[Chain] = None
+
+
+class NewWithdrawal(Signed):
+    """A withdrawal to one of the caller's saved addresses; `clientOrderId` makes a retry
+    answer the first withdrawal."""
+
+    clientOrderId: ClientId
+    tokenId: Token
+    address: Address
+    addressExt: Optional[AddressTag] = None
+    withdrawQuantity: DecimalText = Field(description="the amount to arrive; the fee comes on top")
+    chainType: Optional[Chain] = None
 
 
 def _holder(caller: Caller) -> Holder:
@@ -55,21 +98,23 @@ def withdrawal_order(view: dict) -> dict:
     }
 
 
-@endpoint(account_paths("depositOrders"), verbs=ANY)
+@endpoint(account_paths("depositOrders"), verbs=ANY, params=FundsPage, auth=HMAC, summary="The caller's deposits")
 def deposit_orders():
     caller = signed(request(), Endpoint(weight=5))
     views = deposits.deposit_history(_holder(caller), **_history_window(caller.params))
     return [deposit_order(view) for view in views]
 
 
-@endpoint(account_paths("withdrawalOrders"), verbs=ANY)
+@endpoint(account_paths("withdrawalOrders"), verbs=ANY, params=FundsPage, auth=HMAC,
+          summary="The caller's withdrawals")
 def withdrawal_orders():
     caller = signed(request(), Endpoint(weight=5))
     views = withdrawals.withdrawal_history(_holder(caller), **_history_window(caller.params))
     return [withdrawal_order(view) for view in views]
 
 
-@endpoint(account_paths("withdraw/detail"), verbs=ANY)
+@endpoint(account_paths("withdraw/detail"), verbs=ANY, params=WithdrawalRef, auth=HMAC,
+          summary="One withdrawal, by id or client order id")
 def withdrawal_detail():
     caller = signed(request(), Endpoint(weight=2))
     params = caller.params
@@ -78,7 +123,8 @@ def withdrawal_detail():
     return withdrawal_order(view)
 
 
-@endpoint(account_paths("depositAddress"), verbs=("GET", "POST"))
+@endpoint(account_paths("depositAddress"), verbs=("GET", "POST"), params=DepositAddressQuery, auth=HMAC,
+          summary="The caller's deposit address for a token and chain")
 def deposit_address():
     caller = signed(request(), Endpoint(weight=1))
     params = caller.params
@@ -92,14 +138,14 @@ def deposit_address():
     }
 
 
-@endpoint(account_paths("withdraw"), verbs=("GET", "POST"))
+@endpoint(account_paths("withdraw"), verbs=("GET", "POST"), params=NewWithdrawal, auth=HMAC,
+          summary="Withdraw to a saved address (the key needs an IP whitelist)")
 def withdraw():
     caller = signed(request(), Endpoint(weight=1, write=True, needs_ip_whitelist=True))
     params = caller.params
     client_order_id = params.require("clientOrderId")
     address = params.require("address")
     token = params.require("tokenId").upper()
-    params.require("withdrawQuantity")
     amount = params.decimal("withdrawQuantity")
     try:
         view = withdrawals.create_withdrawal(

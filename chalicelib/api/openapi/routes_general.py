@@ -2,30 +2,42 @@
 from __future__ import annotations
 
 import time
+from typing import Optional
+
+from pydantic import Field
 
 from chalicelib.api.openapi import wire
 from chalicelib.api.openapi.auth import public_org
-from chalicelib.api.openapi.http import endpoint, parse_params, request
+from chalicelib.api.openapi.http import BhexParams, NoParams, endpoint, request, request_params
 from chalicelib.auth import rate_limits
 from chalicelib.services import catalog
 
 BROKER_INFO_TYPES = ("TOKEN", "OPTIONS", "CONTRACTS", "MARGIN")
 
 
-@endpoint(["/openapi/v1/ping", "/openapi/ping", "/ping", "/openapi/quote/v1/ping"])
+class BrokerInfoQuery(BhexParams):
+    # free text checked by the view: the accepted names in any case
+    type: Optional[str] = Field(None, max_length=16,
+                                description="only this list (and the tokens): TOKEN, OPTIONS, CONTRACTS or MARGIN")
+
+
+@endpoint(["/openapi/v1/ping", "/openapi/ping", "/ping", "/openapi/quote/v1/ping"], params=NoParams,
+          summary="Check the server answers")
 def ping():
     return {}
 
 
-@endpoint(["/openapi/v1/time", "/openapi/time", "/time", "/openapi/quote/v1/time"])
+@endpoint(["/openapi/v1/time", "/openapi/time", "/time", "/openapi/quote/v1/time"], params=NoParams,
+          summary="The server's time")
 def server_time():
     # The only place BHEX writes a time as a JSON number on the OpenAPI server.
     return {"serverTime": int(time.time() * 1000)}
 
 
-@endpoint(["/openapi/v1/brokerInfo", "/openapi/brokerInfo"])
+@endpoint(["/openapi/v1/brokerInfo", "/openapi/brokerInfo"], params=BrokerInfoQuery,
+          summary="The broker's symbols, tokens, filters and rate limits")
 def broker_info():
-    params = parse_params(request())
+    params = request_params()
     kind = params.text("type").upper()
     if kind and kind not in BROKER_INFO_TYPES:
         raise wire.invalid("type")
@@ -49,7 +61,7 @@ def broker_info():
     return body
 
 
-@endpoint(["/openapi/v1/pairs", "/openapi/pairs"])
+@endpoint(["/openapi/v1/pairs", "/openapi/pairs"], params=NoParams, summary="The broker's trading pairs")
 def pairs():
     org = catalog.org(public_org(request()))
     return [{"symbol": listing.symbol, "quoteToken": listing.rules.quote_asset, "baseToken": listing.rules.base_asset}

@@ -1,15 +1,79 @@
 """Spot orders and trades: order, order/test, batchCancel, openOrders, historyOrders, myTrades."""
 from __future__ import annotations
 
+from typing import Optional
+
+from pydantic import Field
+
 from chalicelib.api.openapi import wire
 from chalicelib.api.openapi.auth import Caller, Endpoint, signed
 from chalicelib.api.openapi.http import ANY, Params, account_paths, endpoint, request
+from chalicelib.api.openapi.params import (
+    ClientId, DecimalText, Id, Limit, Millis, OrderType, Side, Signed, Symbol, TimeInForce,
+)
 from chalicelib.api.openapi.wire import BhexError
+from chalicelib.api.operations import HMAC
 from chalicelib.domain import filters
 from chalicelib.domain.errors import TradingFrozen
 from chalicelib.services import catalog, orders
 
 ASSET_TYPES = ("cash",)
+
+
+class NewOrder(Signed):
+    """A new order; `newClientOrderId` makes a retry answer the first order."""
+
+    symbol: Symbol
+    side: Side
+    type: OrderType
+    quantity: DecimalText = Field(description="base quantity; a MARKET BUY's is the quote amount to spend")
+    price: Optional[DecimalText] = None
+    timeInForce: Optional[TimeInForce] = None
+    newClientOrderId: Optional[ClientId] = None
+    assetType: Optional[str] = Field(None, max_length=16, description="cash (the only one)")
+
+
+class OrderRef(Signed):
+    """One of the caller's orders, by id or by client order id."""
+
+    orderId: Optional[Id] = None
+    origClientOrderId: Optional[ClientId] = None
+
+
+class CancelRef(OrderRef):
+    clientOrderId: Optional[ClientId] = None
+
+
+class BatchCancel(Signed):
+    symbol: Optional[Symbol] = None
+    side: Optional[Side] = None
+
+
+class OrderPage(Signed):
+    """Newest first; `orderId` pages to older orders."""
+
+    symbol: Optional[Symbol] = None
+    side: Optional[Side] = None
+    orderId: Optional[Id] = None
+    limit: Optional[Limit] = None
+
+
+class HistoryPage(OrderPage):
+    startTime: Optional[Millis] = None
+    endTime: Optional[Millis] = None
+
+
+class TradePage(Signed):
+    """Newest first below `fromId`, or oldest first above `toId`."""
+
+    symbol: Optional[Symbol] = None
+    fromId: Optional[Id] = None
+    toId: Optional[Id] = None
+    orderId: Optional[Id] = None
+    startTime: Optional[Millis] = None
+    endTime: Optional[Millis] = None
+    limit: Optional[Limit] = None
+    withIsNormal: Optional[str] = Field(None, max_length=8, description="1: add isNormal to each trade")
 
 
 def _order_terms(caller: Caller, params: Params) -> dict:
@@ -30,16 +94,16 @@ def _order_terms(caller: Caller, params: Params) -> dict:
     }
 
 
-@endpoint(account_paths("order"), verbs=ANY)
+@endpoint(account_paths("order"), verbs=("GET", "POST", "DELETE"), auth=HMAC,
+          params={"POST": NewOrder, "GET": OrderRef, "DELETE": CancelRef},
+          summary="Place (POST), query (GET) or cancel (DELETE) an order")
 def order():
     method = request().method.upper()
     if method == "POST":
         return new_order()
     if method == "GET":
         return get_order()
-    if method == "DELETE":
-        return cancel_order()
-    raise wire.BhexError(-1004, "Bad request")
+    return cancel_order()
 
 
 def new_order():
@@ -49,7 +113,8 @@ def new_order():
     return wire.new_order(view)
 
 
-@endpoint(account_paths("order/test"), verbs=("POST",))
+@endpoint(account_paths("order/test"), verbs=("POST",), params=NewOrder, auth=HMAC,
+          summary="Check a new order as placement would, placing nothing")
 def test_order():
     """Validates a new order as placement would (without the balance), and places nothing.
 
@@ -87,7 +152,8 @@ def cancel_order():
     return wire.canceled_order(view)
 
 
-@endpoint(account_paths("order/batchCancel"), verbs=("GET", "DELETE"))
+@endpoint(account_paths("order/batchCancel"), verbs=("GET", "DELETE"), params=BatchCancel, auth=HMAC,
+          summary="Cancel every open order, or those of a symbol and/or side")
 def batch_cancel():
     caller = signed(request(), Endpoint(weight=5, write=True))
     symbol = caller.params.get("symbol")
@@ -107,7 +173,7 @@ def _symbol_filter(params: Params):
     return symbol.upper() if symbol else None
 
 
-@endpoint(account_paths("openOrders"), verbs=ANY)
+@endpoint(account_paths("openOrders"), verbs=ANY, params=OrderPage, auth=HMAC, summary="Open orders")
 def open_orders():
     caller = signed(request(), Endpoint(weight=1))
     params = caller.params
@@ -116,7 +182,8 @@ def open_orders():
     return [wire.query_order(view) for view in views]
 
 
-@endpoint(account_paths("historyOrders"), verbs=ANY)
+@endpoint(account_paths("historyOrders"), verbs=ANY, params=HistoryPage, auth=HMAC,
+          summary="Ended orders (filled or canceled)")
 def history_orders():
     caller = signed(request(), Endpoint(weight=5))
     params = caller.params
@@ -126,7 +193,7 @@ def history_orders():
     return [wire.query_order(view) for view in views]
 
 
-@endpoint(account_paths("myTrades"), verbs=ANY)
+@endpoint(account_paths("myTrades"), verbs=ANY, params=TradePage, auth=HMAC, summary="The caller's fills")
 def my_trades():
     caller = signed(request(), Endpoint(weight=5))
     params = caller.params

@@ -13,6 +13,12 @@ org is the one serving the request's Host (`catalog.org_for_host`), never a para
 and a session of another org is not a session here. Parameters are snake_case, from the
 query string and a form or JSON body (the query wins); answers are bare JSON, errors
 `{"code", "msg"}` (HTTP 400 business, 401/403 auth, 429 rate, 500 `{"code": 110}`).
+
+Each view declares its parameters as a pydantic model (`params=`), validated after the
+session and CSRF checks; the view sees only what the model declares (`ctx.args`, and
+`ctx.params` as the validated values), and the same model is registered in
+`chalicelib.api.operations` for the family's OpenAPI document. The models' base and the
+field types routes share are in `chalicelib.api.user.params`.
 """
 from __future__ import annotations
 
@@ -22,7 +28,10 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Optional
 
 from chalice import Blueprint
+from pydantic import BaseModel
 
+from chalicelib.api import operations
+from chalicelib.api.operations import BY_ACCESS, Operation
 from chalicelib.api.rendering import Family
 from chalicelib.api.routing import ALL_CONTENT_TYPES, request_params, route, source_ip
 from chalicelib.auth import sessions as cookies
@@ -34,6 +43,7 @@ from chalicelib.domain.errors import (
     InvalidParameter,
     MethodNotAllowed,
     MissingParameter,
+    RouteNotFound,
     Unauthenticated,
     UnknownHost,
 )
@@ -56,6 +66,7 @@ class Context:
     params: dict
     org_id: str
     principal: Optional[Principal] = None
+    args: Any = None  # the view's params model, validated
 
     # --- who -----------------------------------------------------------------------
     @property
@@ -88,7 +99,9 @@ class Context:
         value = self.params.get(name)
         if value is None or value == "":
             return default
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if not isinstance(value, (str, int)):
             raise InvalidParameter(name)
         return str(value).strip()
 
@@ -152,34 +165,47 @@ def org_of(request) -> str:
     return org_id
 
 
-def _context(access: str) -> Context:
+def _context(access: str, params_type: Any) -> Context:
     request = user_api.current_request
-    params = request_params(request)
+    raw = request_params(request)
     org_id = org_of(request)
-    if access == PUBLIC:
-        return Context(request, params, org_id)
-    principal = sessions.authenticate(org_id, cookies.session_token(request.headers))
-    if access == WRITE and not csrf.matches(cookies.csrf_token(request.headers, params), principal.session.csrf_hash):
-        raise CsrfRejected()
-    return Context(request, params, org_id, principal)
+    principal = None
+    if access != PUBLIC:
+        principal = sessions.authenticate(org_id, cookies.session_token(request.headers))
+        if access == WRITE and not csrf.matches(cookies.csrf_token(request.headers, raw), principal.session.csrf_hash):
+            raise CsrfRejected()
+    args = operations.parse_params(params_type, raw, ignore=(csrf.FIELD,), unnamed="action")
+    values = args.model_dump(exclude_none=True) if isinstance(args, BaseModel) else {}
+    return Context(request, values, org_id, principal, args)
 
 
-def endpoint(paths: str | Iterable[str], *, access: str = READ, post_only: bool = False) -> Callable:
-    """Registers `view(ctx)` on every path; see the module notes for `access`. A PUBLIC view
-    that changes something (sign-up, login, sending a code) is `post_only`."""
+def endpoint(paths: str | Iterable[str], *, params: Any, access: str = READ, post_only: bool = False,
+             summary: str = "", available: Optional[Callable[[], bool]] = None) -> Callable:
+    """Registers `view(ctx)` on every path and its operation (`params`: what it validates
+    the request with) for the OpenAPI document; see the module notes for `access`. A
+    PUBLIC view that changes something (sign-up, login, sending a code) is `post_only`.
+    A view that exists only on some stages says so with `available`: elsewhere it answers
+    404 before anything is read."""
     paths = (paths,) if isinstance(paths, str) else tuple(paths)
     allowed = ("POST",) if access == WRITE or post_only else ("GET", "POST")
 
     def decorate(view: Callable[[Context], Any]) -> Callable:
         @functools.wraps(view)
         def handle():
+            if available is not None and not available():
+                raise RouteNotFound()
             if user_api.current_request.method.upper() not in allowed:
                 raise MethodNotAllowed()
-            return view(_context(access))
+            return view(_context(access, params))
 
         handle.__name__ = f"user_{view.__name__}"
         route(user_api, list(paths), family=Family.USER, methods=("GET", "POST"),
               content_types=ALL_CONTENT_TYPES)(handle)
+        description = summary or (view.__doc__ or view.__name__.replace("_", " ")).strip().split("\n\n")[0]
+        for path in paths:
+            operations.register(Operation(Family.USER, path, allowed, params, BY_ACCESS[access], access,
+                                          " ".join(description.split()),
+                                          alias_of=paths[0] if path != paths[0] else None))
         REGISTERED.append((view.__name__, paths, access, allowed))
         return view
 

@@ -3,18 +3,14 @@ inclusion proof, which docs/verify_liability_proof.py checks against a root fetc
 separately (docs/PROOF_OF_LIABILITIES.md).
 
 Two static paths under the existing `/api/asset` resource: two API Gateway resources.
-Parameters are validated with one pydantic model per operation, registered in
-`chalicelib.api.operations` for the OpenAPI generator.
+Parameters are validated with one pydantic model per operation.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Optional
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from chalicelib.api import operations
-from chalicelib.api.operations import BY_ACCESS, Operation
-from chalicelib.api.rendering import Family
 from chalicelib.api.user.http import PUBLIC, READ, Context, endpoint
 from chalicelib.domain import merkle
 from chalicelib.services import liabilities
@@ -39,19 +35,6 @@ class ProofParams(BaseModel):
     root_id: Optional[int] = Field(None, gt=0)
 
 
-def operation(path: str, model: type[BaseModel], *, access: str, summary: str) -> Callable:
-    def decorate(view: Callable[[Context, Any], Any]) -> Callable:
-        def handle(ctx: Context):
-            return view(ctx, operations.parse_params(model, ctx.params))
-
-        handle.__name__ = view.__name__
-        endpoint(path, access=access)(handle)
-        operations.register(Operation(Family.USER, path, ("GET", "POST"), model, BY_ACCESS[access], access, summary))
-        return view
-
-    return decorate
-
-
 def root_wire(root: StoredRoot) -> dict:
     return {"rootId": str(root.root_id), "token": root.token, "rootHash": root.root_hash,
             "total": merkle.amount_text(root.total), "leafCount": root.leaf_count, "createdAt": root.created_at,
@@ -70,14 +53,16 @@ def proof_wire(proof: liabilities.Proof) -> dict:
     }
 
 
-@operation("/api/asset/liability_root", RootParams, access=PUBLIC,
-           summary="Latest proof-of-liabilities roots of this broker, one per token")
-def liability_roots(ctx: Context, params: RootParams):
+@endpoint("/api/asset/liability_root", params=RootParams, access=PUBLIC,
+          summary="Latest proof-of-liabilities roots of this broker, one per token")
+def liability_roots(ctx: Context):
+    params: RootParams = ctx.args
     roots = liabilities.latest_roots(ctx.org_id)
     return [root_wire(root) for root in roots if params.token is None or root.token == params.token.upper()]
 
 
-@operation("/api/asset/liability_proof", ProofParams, access=READ,
-           summary="The session user's inclusion proof for one token's liability root")
-def liability_proof(ctx: Context, params: ProofParams):
+@endpoint("/api/asset/liability_proof", params=ProofParams, access=READ,
+          summary="The session user's inclusion proof for one token's liability root")
+def liability_proof(ctx: Context):
+    params: ProofParams = ctx.args
     return proof_wire(liabilities.proof(ctx.org_id, ctx.uid, params.token.upper(), params.root_id))

@@ -2,17 +2,12 @@
 which permissions, and taking that back. A revocation ends every access and refresh
 token the app holds for this user at once (checked on each of the app's calls).
 
-Parameters are validated with one pydantic model per operation, registered in
-`chalicelib.api.operations` for the OpenAPI generator."""
+Parameters are validated with one pydantic model per operation."""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api import operations
-from chalicelib.api.operations import BY_ACCESS, Operation
-from chalicelib.api.rendering import Family
 from chalicelib.api.user.http import READ, WRITE, Context, endpoint
-from chalicelib.auth import csrf
 from chalicelib.services import oauth_tokens
 
 LIST_PATH, REVOKE_PATH = "/api/user/oauth_apps", "/api/user/oauth_apps/revoke"
@@ -29,26 +24,18 @@ class RevokeAppParams(BaseModel):
     client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 
 
-operations.register(Operation(Family.USER, LIST_PATH, ("GET", "POST"), AuthorizedAppsParams, BY_ACCESS[READ], READ,
-                              "Apps the user has authorized, with their scopes"))
-operations.register(Operation(Family.USER, REVOKE_PATH, ("POST",), RevokeAppParams, BY_ACCESS[WRITE], WRITE,
-                              "Revoke every grant of one app; answers how many grants ended"))
-
-
 def _row(row: dict) -> dict:
     return {"clientId": row["client_id"], "appName": row["name"], "scopes": row["scopes"],
             "authorizedAt": str(row["authorized_at"]), "grants": row["grants"]}
 
 
-@endpoint(LIST_PATH, access=READ)
+@endpoint(LIST_PATH, params=AuthorizedAppsParams, access=READ, summary="Apps the user has authorized, with their scopes")
 def authorized_apps(ctx: Context):
-    operations.parse_params(AuthorizedAppsParams, ctx.params)
     return [_row(row) for row in oauth_tokens.authorized_apps(ctx.org_id, ctx.uid)]
 
 
-@endpoint(REVOKE_PATH, access=WRITE)
+@endpoint(REVOKE_PATH, params=RevokeAppParams, access=WRITE,
+          summary="Revoke every grant of one app; answers how many grants ended")
 def revoke_app(ctx: Context):
-    """`client_id` of the app; answers how many grants ended."""
-    params = operations.parse_params(RevokeAppParams, ctx.params, ignore=(csrf.FIELD,))
-    ended = oauth_tokens.revoke_app(ctx.org_id, ctx.uid, params.client_id)
+    ended = oauth_tokens.revoke_app(ctx.org_id, ctx.uid, ctx.args.client_id)
     return {"success": True, "revoked": ended}

@@ -5,19 +5,15 @@ Two API Gateway resources under the existing `/api/user`: `/api/user/tickets` (r
 the user's tickets, or one with its messages when `ticket_id` is given) and
 `/api/user/ticket` (write, CSRF: `action` = create | reply | close). Parameters are
 validated with one pydantic model per operation (the write path: a union discriminated by
-`action`), registered in `chalicelib.api.operations` for the OpenAPI generator.
+`action`).
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api import operations
-from chalicelib.api.operations import BY_ACCESS, Operation
-from chalicelib.api.rendering import Family
 from chalicelib.api.user.http import READ, WRITE, Context, endpoint
-from chalicelib.auth import csrf
 from chalicelib.services import tickets
 
 LIST_PATH, WRITE_PATH = "/api/user/tickets", "/api/user/ticket"
@@ -64,27 +60,18 @@ class CloseTicket(_Params):
 TicketWrite = Annotated[Union[CreateTicket, ReplyTicket, CloseTicket], Field(discriminator="action")]
 
 
-operations.register(Operation(Family.USER, LIST_PATH, ("GET", "POST"), TicketQuery, BY_ACCESS[READ], READ,
-                              "The user's tickets, or one with its messages"))
-operations.register(Operation(Family.USER, WRITE_PATH, ("POST",), TicketWrite, BY_ACCESS[WRITE], WRITE,
-                              "Open a ticket (action=create), reply to one's ticket (reply) or close it (close)"))
-
-
-def _parse(params_type, params: dict) -> Any:
-    return operations.parse_params(params_type, params, ignore=(csrf.FIELD,), unnamed="action")
-
-
-@endpoint(LIST_PATH, access=READ)
+@endpoint(LIST_PATH, params=TicketQuery, access=READ, summary="The user's tickets, or one with its messages")
 def user_tickets(ctx: Context):
-    p = _parse(TicketQuery, ctx.params)
+    p: TicketQuery = ctx.args
     if p.ticket_id:
         return tickets.detail(ctx.org_id, p.ticket_id, uid=ctx.uid)
     return tickets.user_tickets(ctx.org_id, ctx.uid, before_id=p.before_id, limit=p.limit)
 
 
-@endpoint(WRITE_PATH, access=WRITE)
+@endpoint(WRITE_PATH, params=TicketWrite, access=WRITE,
+          summary="Open a ticket (action=create), reply to one's ticket (reply) or close it (close)")
 def user_ticket_write(ctx: Context):
-    p = _parse(TicketWrite, ctx.params)
+    p = ctx.args
     if isinstance(p, CreateTicket):
         return tickets.open_ticket(ctx.org_id, ctx.uid, subject=p.subject, body=p.content, category=p.category,
                                    operation_id=p.client_order_id)
