@@ -14,7 +14,6 @@ A TOTP code works once (its time step is spent).
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -29,11 +28,9 @@ from chalicelib.domain.errors import (
     LoginRequestExpired,
     MissingParameter,
     NotFound,
-    Unauthenticated,
 )
-from chalicelib.domain.ids import new_id
-from chalicelib.services import admins, catalog, login_guard
-from chalicelib.services.sessions import ClientInfo, token_hash
+from chalicelib.services import admins, catalog, login_guard, session_core
+from chalicelib.services.session_core import ClientInfo, Limits
 from chalicelib.store import sessions as store
 from chalicelib.store.sessions import StoredSession
 from chalicelib.store.transaction import Transaction
@@ -41,10 +38,9 @@ from chalicelib.store.transaction import Transaction
 PREFIX = "admin:"
 DEFAULT_HOURS = 12
 DEFAULT_IDLE_MINUTES = 30
-TOUCH_EVERY_MS = 60_000
-PENDING_SECONDS = 300
-PENDING_ATTEMPTS = 5
 ISSUER = "Broker admin"
+NOUN = "Admin session"
+TOKEN_FOR = "ADMIN"
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,7 @@ class Issued:
 class PendingTotp:
     request_id: str
     admin: admins.Admin
-    expires_in: int = PENDING_SECONDS
+    expires_in: int = session_core.PENDING_LOGIN_SECONDS
 
 
 @dataclass(frozen=True)
@@ -72,12 +68,13 @@ class AdminPrincipal:
     admin: admins.Admin
 
 
-def _setting(org_id: str, name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(catalog.org(org_id).settings.get(name, default))
-    except (TypeError, ValueError):
-        value = default
-    return max(low, min(value, high))
+def _limits(org_id: str) -> Limits:
+    return Limits(session_core.org_setting(org_id, "admin_session_hours", DEFAULT_HOURS, 1, 24),
+                  session_core.org_setting(org_id, "admin_idle_minutes", DEFAULT_IDLE_MINUTES, 5, 24 * 60))
+
+
+def _is_admin(holder: str) -> bool:
+    return holder.startswith(PREFIX)
 
 
 def _who(username: str) -> str:
@@ -111,11 +108,7 @@ def login(org_id: str, username: str, password: str, *, totp_code: Optional[str]
         raise _fail(org_id, who, InvalidCredentials("Wrong username or password"))
     if admin.has_totp:
         if not totp_code:
-            request_id = secrets.token_urlsafe(24)
-            store.create_pending_login(store.PendingLogin(
-                token_hash(request_id), who, org_id, 0, store.now_ms() + PENDING_SECONDS * 1000,
-                client.ip, client.user_agent[:512], "ADMIN"))
-            return PendingTotp(request_id, admin)
+            return PendingTotp(session_core.start_pending_login(who, org_id, client, TOKEN_FOR), admin)
         if not _totp_ok(admin, totp_code):
             raise _fail(org_id, who, InvalidSecondFactor("Wrong TOTP code"))
     login_guard.record_success(org_id, who)
@@ -128,11 +121,7 @@ def complete_login(org_id: str, request_id: str, totp_code: Optional[str], *,
         raise MissingParameter("request_id")
     if not totp_code:
         raise MissingParameter("totp_code")
-    request_hash = token_hash(request_id)
-    pending = store.get_pending_login(request_hash)
-    if pending is None or pending.org_id != org_id or not pending.uid.startswith(PREFIX) \
-            or pending.valid_until < store.now_ms() or pending.attempts >= PENDING_ATTEMPTS:
-        raise LoginRequestExpired()
+    pending = session_core.pending_login(org_id, request_id, holds=_is_admin)
     login_guard.check(org_id, pending.uid)
     try:
         admin = admins.get_admin(org_id, pending.uid[len(PREFIX):])
@@ -141,22 +130,16 @@ def complete_login(org_id: str, request_id: str, totp_code: Optional[str], *,
     if not admin.enabled:
         raise AccountDisabled("This admin is disabled")
     if not _totp_ok(admin, totp_code):
-        store.count_pending_failure(request_hash, PENDING_ATTEMPTS)
+        session_core.count_pending_failure(request_id)
         raise _fail(org_id, pending.uid, InvalidSecondFactor("Wrong TOTP code"))
-    if not store.take_pending_login(request_hash):
-        raise LoginRequestExpired()
+    session_core.take_pending_login(request_id)
     login_guard.record_success(org_id, pending.uid)
-    return _open(admin, ClientInfo(client.ip or pending.ip, client.user_agent or pending.user_agent, "ADMIN"))
+    return _open(admin, ClientInfo(client.ip or pending.ip, client.user_agent or pending.user_agent, TOKEN_FOR))
 
 
 def _open(admin: admins.Admin, client: ClientInfo) -> Issued:
-    token, csrf_token = secrets.token_urlsafe(32), csrf.new_token()
-    now = store.now_ms()
-    ends_at = now + _setting(admin.org_id, "admin_session_hours", DEFAULT_HOURS, 1, 24) * 3_600_000
-    idle = _setting(admin.org_id, "admin_idle_minutes", DEFAULT_IDLE_MINUTES, 5, 24 * 60)
-    session = StoredSession(token_hash(token), str(new_id()), _who(admin.username), admin.org_id, admin.admin_id,
-                            csrf.digest(csrf_token), now, now, min(now + idle * 60_000, ends_at), ends_at,
-                            client.ip, client.user_agent[:512], "ADMIN")
+    token, csrf_token, session = session_core.new_session(_who(admin.username), admin.org_id, admin.admin_id,
+                                                          _limits(admin.org_id), client, TOKEN_FOR)
     tx = Transaction()
     store.stage_session(tx, session)
     tx.commit()
@@ -164,27 +147,16 @@ def _open(admin: admins.Admin, client: ClientInfo) -> Issued:
 
 
 def authenticate(org_id: str, token: Optional[str]) -> AdminPrincipal:
-    if not token:
-        raise Unauthenticated("Log in to the back office first")
-    hashed = token_hash(token)
-    session = store.get_session(hashed)
-    if session is None or session.org_id != org_id or not session.uid.startswith(PREFIX):
-        raise Unauthenticated("Admin session is not valid; log in again")
-    now = store.now_ms()
-    if now >= session.ends_at or now >= session.idle_until:
-        store.delete_session(hashed)
-        raise Unauthenticated("Admin session has expired; log in again")
+    session = session_core.live_session(org_id, token, noun=NOUN, holds=lambda stored: _is_admin(stored.uid),
+                                        log_in_first="Log in to the back office first")
     try:
         admin = admins.get_admin(org_id, session.uid[len(PREFIX):])
     except NotFound:
         admin = None
     if admin is None or admin.admin_id != session.account_id or not admin.enabled \
             or admin.password_changed_at > session.created_at:
-        store.delete_session(hashed)
-        raise Unauthenticated("Admin session has ended; log in again")
-    if now - session.last_seen_at >= TOUCH_EVERY_MS:
-        idle = _setting(org_id, "admin_idle_minutes", DEFAULT_IDLE_MINUTES, 5, 24 * 60)
-        store.touch_session(hashed, last_seen_at=now, idle_until=min(now + idle * 60_000, session.ends_at))
+        raise session_core.end(session, NOUN)
+    session_core.touch(session, _limits(org_id))
     return AdminPrincipal(session, admin)
 
 
@@ -198,12 +170,7 @@ def logout(principal: AdminPrincipal) -> None:
 
 def end_all(org_id: str, username: str) -> int:
     """Ends every session of an admin (disabled, roles or password changed by an owner)."""
-    ended = 0
-    for session in store.sessions_of(_who(username)):
-        if session.org_id == org_id:
-            store.delete_session(session.token_hash)
-            ended += 1
-    return ended
+    return session_core.end_all(org_id, _who(username))
 
 
 def unlock(org_id: str, username: str) -> None:

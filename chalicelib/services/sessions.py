@@ -15,44 +15,31 @@ org stream receives `org.userLogin` with the new session (one transaction).
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from chalicelib.auth import csrf
 from chalicelib.domain import passwords
 from chalicelib.domain.errors import (
     AccountDisabled,
     AccountLocked,
     InvalidCredentials,
     InvalidSecondFactor,
-    LoginRequestExpired,
     MissingParameter,
     NotFound,
     Unauthenticated,
 )
 from chalicelib.domain.events import Event, org_stream
-from chalicelib.domain.ids import new_id
 from chalicelib.gateways import notifier
-from chalicelib.services import catalog, login_guard, users, verification
+from chalicelib.services import catalog, login_guard, session_core, users, verification
+from chalicelib.services.session_core import ClientInfo, Limits, token_hash
 from chalicelib.store import sessions as store
 from chalicelib.store.sessions import StoredSession
 from chalicelib.store.transaction import Transaction
 
 DEFAULT_SESSION_HOURS = 24
 DEFAULT_IDLE_MINUTES = 120
-TOUCH_EVERY_MS = 60_000
-PENDING_LOGIN_SECONDS = 300
-PENDING_LOGIN_ATTEMPTS = 5
 TOKEN_FOR = ("PC", "MOBILE", "H5", "APP")
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    ip: str = ""
-    user_agent: str = ""
-    token_for: str = "PC"
+NOUN = "Session"
 
 
 @dataclass(frozen=True)
@@ -73,7 +60,7 @@ class Issued:
 class PendingSecondFactor:
     request_id: str
     user: users.User
-    expires_in: int = PENDING_LOGIN_SECONDS
+    expires_in: int = session_core.PENDING_LOGIN_SECONDS
 
 
 @dataclass(frozen=True)
@@ -96,16 +83,9 @@ class Principal:
         return self.user.main_account_id
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(("session:" + token).encode()).hexdigest()
-
-
-def _org_setting(org_id: str, name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(catalog.org(org_id).settings.get(name, default))
-    except (TypeError, ValueError):
-        value = default
-    return max(low, min(value, high))
+def _limits(org_id: str) -> Limits:
+    return Limits(session_core.org_setting(org_id, "session_hours", DEFAULT_SESSION_HOURS, 1, 24 * 30),
+                  session_core.org_setting(org_id, "session_idle_minutes", DEFAULT_IDLE_MINUTES, 5, 24 * 60 * 30))
 
 
 def _token_for(value: Optional[str]) -> str:
@@ -174,10 +154,7 @@ def login(org_id: str, login_name: str, password: str, *, national_code: Optiona
         raise AccountDisabled("Login is disabled for this account")
     if user.has_ga:
         if not ga_code:
-            request_id = secrets.token_urlsafe(24)
-            store.create_pending_login(store.PendingLogin(
-                token_hash(request_id), user.uid, org_id, 0, store.now_ms() + PENDING_LOGIN_SECONDS * 1000,
-                client.ip, client.user_agent[:512], _token_for(client.token_for)))
+            request_id = session_core.start_pending_login(user.uid, org_id, client, _token_for(client.token_for))
             return PendingSecondFactor(request_id, user)
         if not verification.verify_ga(user, ga_code):
             raise _failed(org_id, who, user, client, "wrong_ga", InvalidSecondFactor())
@@ -192,11 +169,7 @@ def complete_login(org_id: str, request_id: str, ga_code: Optional[str], *,
         raise MissingParameter("request_id")
     if not ga_code:
         raise MissingParameter("ga_code")
-    request_hash = token_hash(request_id)
-    pending = store.get_pending_login(request_hash)
-    if pending is None or pending.org_id != org_id or pending.valid_until < store.now_ms() \
-            or pending.attempts >= PENDING_LOGIN_ATTEMPTS:
-        raise LoginRequestExpired()
+    pending = session_core.pending_login(org_id, request_id)
     user = users.get_user(org_id, pending.uid)
     who = login_guard.subject(user.uid, "")
     login_guard.check(org_id, who)
@@ -204,10 +177,9 @@ def complete_login(org_id: str, request_id: str, ga_code: Optional[str], *,
         raise AccountDisabled("Login is disabled for this account")
     used = ClientInfo(client.ip or pending.ip, client.user_agent or pending.user_agent, pending.token_for)
     if not verification.verify_ga(user, ga_code):
-        store.count_pending_failure(request_hash, PENDING_LOGIN_ATTEMPTS)
+        session_core.count_pending_failure(request_id)
         raise _failed(org_id, who, user, used, "wrong_ga", InvalidSecondFactor())
-    if not store.take_pending_login(request_hash):
-        raise LoginRequestExpired()
+    session_core.take_pending_login(request_id)
     login_guard.record_success(org_id, who)
     return _open(user, used)
 
@@ -218,19 +190,13 @@ def open_session(user: users.User, client: ClientInfo = ClientInfo()) -> Issued:
 
 
 def _open(user: users.User, client: ClientInfo) -> Issued:
-    token, csrf_token = secrets.token_urlsafe(32), csrf.new_token()
-    now = store.now_ms()
-    hours = _org_setting(user.org_id, "session_hours", DEFAULT_SESSION_HOURS, 1, 24 * 30)
-    idle = _org_setting(user.org_id, "session_idle_minutes", DEFAULT_IDLE_MINUTES, 5, 24 * 60 * 30)
-    ends_at = now + hours * 3_600_000
-    session = StoredSession(token_hash(token), str(new_id()), user.uid, user.org_id, user.main_account_id,
-                            csrf.digest(csrf_token), now, now, min(now + idle * 60_000, ends_at), ends_at,
-                            client.ip, client.user_agent[:512], _token_for(client.token_for))
+    token, csrf_token, session = session_core.new_session(user.uid, user.org_id, user.main_account_id,
+                                                          _limits(user.org_id), client, _token_for(client.token_for))
     tx = Transaction()
     store.stage_session(tx, session)
     tx.emit(Event(org_stream(user.org_id), "org.userLogin", {
         "uid": user.uid, "session_id": session.session_id, "ip": client.ip, "token_for": session.token_for,
-        "time": now}, user.org_id, user.uid))
+        "time": session.created_at}, user.org_id, user.uid))
     tx.commit()
     _log(user, "success", client)
     return Issued(token, csrf_token, session, user)
@@ -238,27 +204,15 @@ def _open(user: users.User, client: ClientInfo) -> Issued:
 
 def authenticate(org_id: str, token: Optional[str]) -> Principal:
     """The session of a request; Unauthenticated when it is missing, foreign, expired or revoked."""
-    if not token:
-        raise Unauthenticated("Log in first")
-    hashed = token_hash(token)
-    session = store.get_session(hashed)
-    if session is None or session.org_id != org_id:
-        raise Unauthenticated("Session is not valid; log in again")
-    now = store.now_ms()
-    if now >= session.ends_at or now >= session.idle_until:
-        store.delete_session(hashed)
-        raise Unauthenticated("Session has expired; log in again")
+    session = session_core.live_session(org_id, token, noun=NOUN, holds=lambda stored: True)
     try:
         user = users.get_user(org_id, session.uid)
     except NotFound:
-        store.delete_session(hashed)
+        store.delete_session(session.token_hash)
         raise Unauthenticated("Session is not valid; log in again") from None
     if user.login_frozen or (user.password_changed_at or 0) > session.created_at:
-        store.delete_session(hashed)
-        raise Unauthenticated("Session has ended; log in again")
-    if now - session.last_seen_at >= TOUCH_EVERY_MS:
-        idle = _org_setting(org_id, "session_idle_minutes", DEFAULT_IDLE_MINUTES, 5, 24 * 60 * 30)
-        store.touch_session(hashed, last_seen_at=now, idle_until=min(now + idle * 60_000, session.ends_at))
+        raise session_core.end(session, NOUN)
+    session_core.touch(session, _limits(org_id))
     return Principal(session, user)
 
 
@@ -306,12 +260,7 @@ def revoke(org_id: str, uid: str, session_id: str) -> None:
 def revoke_all(org_id: str, uid: str, *, keep_hash: Optional[str] = None) -> int:
     """Ends every session of the user (but `keep_hash`); answers how many ended. Also for
     the Admin API (force logout)."""
-    ended = 0
-    for session in store.sessions_of(uid):
-        if session.org_id == org_id and session.token_hash != keep_hash:
-            store.delete_session(session.token_hash)
-            ended += 1
-    return ended
+    return session_core.end_all(org_id, uid, keep_hash=keep_hash)
 
 
 def login_history(org_id: str, uid: str, *, before_id: Optional[int] = None, limit: int = 20) -> list[dict]:
