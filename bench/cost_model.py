@@ -38,7 +38,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import tests.conftest  # noqa: E402,F401  (fake credentials, test stage, resource names)
-import tests.fault.moto_query_speed  # noqa: E402,F401
 from chalice.test import Client  # noqa: E402
 from moto.dynamodb.models import dynamodb_backends  # noqa: E402
 from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: E402

@@ -21,7 +21,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import tests.conftest  # noqa: E402,F401  (fake credentials, test stage, resource names)
-import tests.fault.moto_query_speed  # noqa: E402,F401
 from tests.fault import invariants  # noqa: E402
 from tests.fault.harness import Harness  # noqa: E402
 from tests.support.aws import moto_resources  # noqa: E402

@@ -23,6 +23,14 @@ Importing this module applies the patches (``apply()`` is idempotent):
 4. **KMS keys are cheap.** moto generates a 2048-bit RSA private key for *every*
    KMS key, symmetric ones included (~50 ms each; a DynamoDB table with SSE creates
    one). The patch generates it on first use, which symmetric keys never reach.
+5. **A Query reads its partition, not the table.** ``Table.query`` starts from
+   ``all_items()``, which collects and sorts every item of the table (DynamoType
+   comparisons) before keeping the queried partition: O(n log n) in the table size per
+   query, ~0.2 s at ~20,000 items, so long runs slow down quadratically. The patch
+   hands ``query`` only the candidates it would keep anyway (the queried partition; for
+   an index, the items whose index hash attributes match); moto then sorts, pages,
+   filters and projects them as before, so answers are unchanged
+   (tests/infra/test_moto_patch.py compares both).
 
 Use: ``import infra.local.moto_patch`` before ``mock_aws()`` (tests) or in the process
 that runs the moto server (``python -m infra.local.moto_server``).
@@ -50,6 +58,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DDBType, DynamoType, Item
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
 __all__ = ['apply', 'applied', 'DYNAMODB_LOCK', 'MOTO_VERSION', 'D38']
@@ -300,6 +309,55 @@ def _lazy_generate_private_key(original: Any) -> Any:
     return generate_private_key
 
 
+# ------------------------------------------------------- 5. partition queries
+
+def _partition(table: Table, hash_key: DynamoType) -> list:
+    found = table.items.get(hash_key)
+    if found is None:
+        return []
+    return list(found.values()) if table.range_key_attr else [found]
+
+
+def _matching(table: Table, conditions: list) -> list:
+    wanted = [(name, value.type, value.value) for name, value in conditions]
+    found = []
+    for hash_set in table.items.values():
+        for item in (hash_set.values() if table.range_key_attr else [hash_set]):
+            attrs = item.attrs
+            for name, kind, value in wanted:
+                got = attrs.get(name)
+                if got is None or got.type != kind or got.value != value:
+                    break
+            else:
+                found.append(item)
+    return found
+
+
+def _partition_query(original: Any) -> Any:
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        hash_key, index_name = bound.get('hash_key'), bound.get('index_name')
+        conditions = bound.get('hash_key_conditions')
+        if index_name is None and isinstance(hash_key, DynamoType):
+            candidates = _partition(self, hash_key)
+        elif index_name is not None and conditions:
+            candidates = _matching(self, conditions)
+        else:
+            return original(self, *args, **kwargs)
+        # An instance attribute shadows the method for this one call; DynamoDB requests
+        # hold DYNAMODB_LOCK (patch 2), so no other request sees it.
+        self.all_items = lambda: candidates  # type: ignore[method-assign]
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    return query
+
+
 # ----------------------------------------------------------------------- apply
 
 def _source_sha(fn: Any) -> str:
@@ -342,6 +400,9 @@ def apply() -> None:
     import moto.kms.models as kms_models
     _originals['generate_private_key'] = kms_models.generate_private_key
     kms_models.generate_private_key = _lazy_generate_private_key(kms_models.generate_private_key)
+
+    _originals['query'] = Table.query
+    Table.query = _partition_query(Table.query)  # type: ignore[method-assign]
     _applied = True
 
 
@@ -365,6 +426,7 @@ def unapply() -> None:
     Item.update_with_attribute_updates = _originals['update_with_attribute_updates']  # type: ignore
     import moto.kms.models as kms_models
     kms_models.generate_private_key = _originals['generate_private_key']
+    Table.query = _originals['query']  # type: ignore
     _applied = False
 
 

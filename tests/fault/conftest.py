@@ -1,6 +1,5 @@
 import pytest
 
-import tests.fault.moto_query_speed  # noqa: F401  (queries read one partition, not the whole table)
 from tests.support.aws import moto_resources
 
 

@@ -324,3 +324,52 @@ def test_symmetric_kms_keys_are_created_without_rsa_material_and_still_encrypt(a
         sig = kms.sign(KeyId=rsa, Message=b'm', SigningAlgorithm='RSASSA_PSS_SHA_256')['Signature']
         assert kms.verify(KeyId=rsa, Message=b'm', Signature=sig,
                           SigningAlgorithm='RSASSA_PSS_SHA_256')['SignatureValid']
+
+
+# ---------------------------------------------------------------------- queries
+
+def _queries(ddb):
+    answers = []
+    for pk in ('P#1', 'P#2', 'P#9'):
+        for forward in (True, False):
+            answers.append(ddb.query(TableName='q', KeyConditionExpression='pk = :p',
+                                     ExpressionAttributeValues={':p': S(pk)}, ScanIndexForward=forward,
+                                     Limit=7)['Items'])
+        answers.append(ddb.query(TableName='q', KeyConditionExpression='pk = :p AND sk BETWEEN :a AND :b',
+                                 ExpressionAttributeValues={':p': S(pk), ':a': S('005'), ':b': S('030')},
+                                 ConsistentRead=True)['Items'])
+    for g in ('G#a', 'G#b'):
+        answers.append(ddb.query(TableName='q', IndexName='gsi1', KeyConditionExpression='gsi1pk = :g AND gsi1sk > :s',
+                                 ExpressionAttributeValues={':g': S(g), ':s': S('010')},
+                                 ScanIndexForward=False)['Items'])
+    return answers
+
+
+def test_a_query_that_reads_only_its_partition_answers_exactly_what_moto_answers(aws_env):
+    import random
+
+    from moto.dynamodb.models.table import Table
+
+    with mock_aws():
+        ddb = boto3.client('dynamodb', region_name=REGION)
+        index_attrs = [{'AttributeName': 'gsi1pk', 'AttributeType': 'S'},
+                       {'AttributeName': 'gsi1sk', 'AttributeType': 'S'}]
+        ddb.create_table(TableName='q', KeySchema=KEY_SCHEMA, AttributeDefinitions=ATTRS + index_attrs,
+                         BillingMode='PAY_PER_REQUEST', GlobalSecondaryIndexes=[{
+                             'IndexName': 'gsi1', 'Projection': {'ProjectionType': 'ALL'},
+                             'KeySchema': [{'AttributeName': 'gsi1pk', 'KeyType': 'HASH'},
+                                           {'AttributeName': 'gsi1sk', 'KeyType': 'RANGE'}]}])
+        rng = random.Random(3)
+        for n in range(200):
+            item = {'pk': S(f'P#{rng.randint(1, 3)}'), 'sk': S(f'{n:03d}'), 'v': N(rng.randint(0, 9))}
+            if rng.random() < 0.6:
+                item.update(gsi1pk=S(rng.choice(['G#a', 'G#b'])), gsi1sk=S(f'{rng.randint(0, 99):03d}'))
+            ddb.put_item(TableName='q', Item=item)
+        fast = _queries(ddb)
+        patched, Table.query = Table.query, moto_patch.original('query')
+        try:
+            slow = _queries(ddb)
+        finally:
+            Table.query = patched
+        assert fast == slow
+        assert sum(len(answer) for answer in fast) > 100
