@@ -15,7 +15,7 @@ from pydantic import Field
 from chalicelib.api.openapi import wire
 from chalicelib.api.openapi.auth import public_org
 from chalicelib.api.openapi.http import BhexParams, endpoint, request, request_params
-from chalicelib.api.openapi.params import MAX_ID, Limit, Symbol
+from chalicelib.api.openapi.params import Limit, Millis, Symbol
 from chalicelib.api.openapi.wire import BhexError
 from chalicelib.domain.errors import InvalidParameter
 from chalicelib.services import catalog, market_data
@@ -42,9 +42,8 @@ class KlinesQuery(BhexParams):
     # free text: a wrong interval is the quote server's -10009, not a parameter error
     interval: str = Field(min_length=1, max_length=16,
                           description="1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w or 1M")
-    # plain `Optional[int]` (not `Millis`), so a bad one is worded "Param startTime should be int."
-    startTime: Optional[int] = Field(None, ge=0, le=MAX_ID, description="milliseconds since the epoch")
-    endTime: Optional[int] = Field(None, ge=0, le=MAX_ID, description="milliseconds since the epoch")
+    startTime: Optional[Millis] = None
+    endTime: Optional[Millis] = None
     limit: Limit = Field(1000, description="the newest bars: default and at most 1000")
 
 

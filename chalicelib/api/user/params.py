@@ -64,15 +64,20 @@ def comma_list(item: Any, max_items: int) -> Any:
     return Annotated[list[item], BeforeValidator(_comma_separated), Field(max_length=max_items)]
 
 
+# Field specs (`Field(**VERIFY_CODE)`) of the one-time codes routes take.
+GA_CODE_IF_BOUND = dict(max_length=16, description="Google Authenticator code, when GA is bound")
+VERIFY_CODE = dict(max_length=16, description="the code sent by email or SMS (6 digits)")
+CODE_ORDER_ID = dict(pattern=ID_PATTERN, description="the `orderId` send_verify_code answered with the code")
+
+
 class SecondFactor(UserParams):
     """What `ctx.second_factor()` reads: `ga_code` with GA bound, else a code of the
     operation's type sent to the user's own email or mobile (`verify_code` with the
     `order_id` send_verify_code answered). Codes are free text: a wrong one counts as a
     guess (1017 / 1060), not as a malformed parameter."""
 
-    ga_code: Optional[str] = Field(None, max_length=16, description="Google Authenticator code, when GA is bound")
-    verify_code: Optional[str] = Field(None, max_length=16, description="the code sent by email or SMS (6 digits)")
-    order_id: Optional[str] = Field(None, pattern=ID_PATTERN,
-                                    description="the `orderId` send_verify_code answered with the code")
+    ga_code: Optional[str] = Field(None, **GA_CODE_IF_BOUND)
+    verify_code: Optional[str] = Field(None, **VERIFY_CODE)
+    order_id: Optional[str] = Field(None, **CODE_ORDER_ID)
     auth_type: Optional[str] = Field(None, max_length=16, pattern=r"^[A-Za-z0-9]+$",
                                      description="where the code was sent: email (the default) or mobile")

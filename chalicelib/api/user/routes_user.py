@@ -17,7 +17,10 @@ from pydantic import Field
 from chalicelib.api import rendering
 from chalicelib.api.user import wire
 from chalicelib.api.user.http import PUBLIC, READ, WRITE, Context, endpoint
-from chalicelib.api.user.params import ID_PATTERN, MAX_ID, NoParams, SecondFactor, UserParams, comma_list
+from chalicelib.api.user.params import (
+    CODE_ORDER_ID, GA_CODE_IF_BOUND, ID_PATTERN, MAX_ID, VERIFY_CODE, NoParams, SecondFactor, UserParams,
+    comma_list,
+)
 from chalicelib.auth import sessions as cookies
 from chalicelib.domain import passwords
 from chalicelib.domain.errors import InvalidParameter, MissingParameter, NotFound
@@ -29,9 +32,6 @@ from chalicelib.services.verification import Target
 # --- shared fields ------------------------------------------------------------------------------
 
 GA_CODE = dict(max_length=16, description="Google Authenticator code (6 digits)")
-GA_CODE_IF_BOUND = dict(max_length=16, description="Google Authenticator code, when GA is bound")
-VERIFY_CODE = dict(max_length=16, description="the code sent by email or SMS (6 digits)")
-CODE_ORDER_ID = dict(pattern=ID_PATTERN, description="the `orderId` send_verify_code answered with the code")
 PASSWORD = dict(max_length=passwords.MAX_LENGTH)
 NEW_PASSWORD = dict(max_length=passwords.MAX_LENGTH,
                     description=f"the new password, {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters")

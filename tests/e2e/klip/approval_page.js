@@ -5,22 +5,14 @@
 // For each request: open the page, check what it shows, log in, approve; prints JSON.
 'use strict';
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { withChromium } = require('./chromium');
 
 const config = JSON.parse(process.argv[2]);
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'approval-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: FLAGS,
-  });
   const out = [];
-  try {
+  await withChromium('approval', async (context) => {
     for (const request of config.requests) {
       const pageErrors = [];
       const page = await context.newPage();
@@ -51,10 +43,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
       out.push({ request_key: request.request_key, address, outcome, rows });
       await page.close();
     }
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
   console.log(JSON.stringify(out));
 })().catch((error) => {
   console.error(error && error.stack || error);

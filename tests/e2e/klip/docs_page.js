@@ -4,22 +4,13 @@
 // Config: one JSON argument {rest_url, families: {name: operations expected}}; prints
 // {"families": {name: {operations, title, errors}}} as JSON.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { withChromium } = require('./chromium');
 
 const config = JSON.parse(process.argv[2]);
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: FLAGS,
-  });
   const families = {};
-  try {
+  await withChromium('docs', async (context) => {
     for (const [family, expected] of Object.entries(config.families)) {
       const errors = [];
       const page = await context.newPage();
@@ -47,9 +38,6 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
       families[family] = { operations: seen.size, title, errors };
       await page.close();
     }
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
   console.log(JSON.stringify({ families }));
 })().catch((error) => { console.error(error); process.exit(1); });
